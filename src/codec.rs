@@ -1,0 +1,300 @@
+//! Bounds-checked little-endian reading and writing of wire bytes.
+//!
+//! Every read names the field it is reading, so that a short or malformed input becomes an
+//! [`Error`] of kind [`InvalidToken`](crate::ErrorKind::InvalidToken) whose detail says what
+//! was wrong. Nothing here indexes a slice without checking; nothing panics on any input.
+
+use alloc::vec::Vec;
+
+use crate::error::{Error, Result};
+
+/// A cursor over a byte slice; every read is checked against the remaining length.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading at the beginning of `bytes`.
+    pub const fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// The whole input, independent of the cursor.
+    pub const fn input(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// How many bytes have been consumed.
+    pub const fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not consumed yet.
+    pub fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
+    /// How many bytes are left.
+    pub fn remaining(&self) -> usize {
+        self.rest().len()
+    }
+
+    /// Whether the input is exhausted.
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// Consumes `len` bytes; `field` names them in the error if the input is short.
+    pub fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(len).ok_or(Error::invalid_token(field))?;
+        let out = self.bytes.get(self.pos..end).ok_or(Error::invalid_token(field))?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    /// Consumes everything that is left.
+    pub fn take_rest(&mut self) -> &'a [u8] {
+        let out = self.rest();
+        self.pos = self.bytes.len();
+        out
+    }
+
+    /// Reads a fixed-size array.
+    pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
+        let bytes = self.take(N, field)?;
+        <[u8; N]>::try_from(bytes).map_err(|_| Error::invalid_token(field))
+    }
+
+    /// Reads one byte.
+    pub fn u8(&mut self, field: &'static str) -> Result<u8> {
+        Ok(u8::from_le_bytes(self.array(field)?))
+    }
+
+    /// Reads a little-endian `u16`.
+    pub fn u16_le(&mut self, field: &'static str) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.array(field)?))
+    }
+
+    /// Reads a little-endian `u32`.
+    pub fn u32_le(&mut self, field: &'static str) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array(field)?))
+    }
+
+    /// Reads a little-endian `u64`.
+    pub fn u64_le(&mut self, field: &'static str) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array(field)?))
+    }
+
+    /// Reads an NTLM security buffer header (`Len`, `MaxLen`, `BufferOffset`).
+    pub fn security_buffer(&mut self, field: &'static str) -> Result<SecurityBuffer> {
+        let len = self.u16_le(field)?;
+        let max_len = self.u16_le(field)?;
+        let offset = self.u32_le(field)?;
+        Ok(SecurityBuffer { len, max_len, offset })
+    }
+}
+
+/// The `len / maxlen / offset` triple NTLM uses to point into a message's payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecurityBuffer {
+    /// Length of the field in bytes.
+    pub len: u16,
+    /// Allocated length; ignored on receipt (MS-NLMP 2.2.1: "SHOULD be set to Len").
+    pub max_len: u16,
+    /// Offset from the start of the message.
+    pub offset: u32,
+}
+
+impl SecurityBuffer {
+    /// Resolves the buffer against the whole `message`, with overflow-checked arithmetic.
+    ///
+    /// A zero length resolves to an empty slice whatever the offset (Windows writes offsets
+    /// of empty fields that point at the end of the message, or anywhere).
+    pub fn resolve<'a>(&self, message: &'a [u8], field: &'static str) -> Result<&'a [u8]> {
+        if self.len == 0 {
+            return Ok(&[]);
+        }
+        let start = usize::try_from(self.offset).map_err(|_| Error::invalid_token(field))?;
+        let end = start
+            .checked_add(usize::from(self.len))
+            .ok_or(Error::invalid_token(field))?;
+        // MS-NLMP fields are u32 offsets: offset + len must itself fit a u32.
+        u32::try_from(end).map_err(|_| Error::invalid_token(field))?;
+        message.get(start..end).ok_or(Error::invalid_token(field))
+    }
+}
+
+/// A growable little-endian writer.
+#[derive(Clone, Debug, Default)]
+pub struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty writer.
+    pub const fn new() -> Self {
+        Self { bytes: Vec::new() }
+    }
+
+    /// An empty writer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { bytes: Vec::with_capacity(capacity) }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.bytes.extend_from_slice(bytes);
+        self
+    }
+
+    /// Appends one byte.
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes.push(v);
+        self
+    }
+
+    /// Appends a little-endian `u16`.
+    pub fn u16_le(&mut self, v: u16) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    /// Appends a little-endian `u32`.
+    pub fn u32_le(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    /// Appends a little-endian `u64`.
+    pub fn u64_le(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    /// Appends a security buffer header.
+    pub fn security_buffer(&mut self, sb: SecurityBuffer) -> &mut Self {
+        self.u16_le(sb.len).u16_le(sb.max_len).u32_le(sb.offset)
+    }
+
+    /// Overwrites bytes at `at` (used to patch offsets and the MIC after layout).
+    pub fn patch(&mut self, at: usize, bytes: &[u8]) -> Result<()> {
+        let end = at.checked_add(bytes.len()).ok_or(Error::new(
+            crate::ErrorKind::InternalError,
+            "writer patch out of range",
+        ))?;
+        let dst = self.bytes.get_mut(at..end).ok_or(Error::new(
+            crate::ErrorKind::InternalError,
+            "writer patch out of range",
+        ))?;
+        dst.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The bytes written.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Finishes, returning the bytes.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Builds an NTLM message: a fixed header with security-buffer slots, then a payload.
+///
+/// Each [`push`](PayloadWriter::push) appends bytes to the payload and returns the
+/// [`SecurityBuffer`] that points at them, so the header can be written in order.
+#[derive(Debug)]
+pub struct PayloadWriter {
+    base: usize,
+    payload: Vec<u8>,
+}
+
+impl PayloadWriter {
+    /// A payload that starts `header_len` bytes into the message.
+    pub fn new(header_len: usize) -> Self {
+        Self { base: header_len, payload: Vec::new() }
+    }
+
+    /// Appends `bytes` to the payload and returns the security buffer describing them.
+    pub fn push(&mut self, bytes: &[u8], field: &'static str) -> Result<SecurityBuffer> {
+        let too_long = || Error::new(crate::ErrorKind::InvalidToken, field);
+        let len = u16::try_from(bytes.len()).map_err(|_| too_long())?;
+        let offset = self.base.checked_add(self.payload.len()).ok_or_else(too_long)?;
+        let offset = u32::try_from(offset).map_err(|_| too_long())?;
+        self.payload.extend_from_slice(bytes);
+        Ok(SecurityBuffer { len, max_len: len, offset })
+    }
+
+    /// The payload bytes, to append after the header.
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+}
+
+/// Decodes UTF-16LE; an odd length or an unpaired surrogate is an error naming `field`.
+pub fn utf16le_to_string(bytes: &[u8], field: &'static str) -> Result<alloc::string::String> {
+    if bytes.len() % 2 != 0 {
+        return Err(Error::invalid_token(field));
+    }
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes(<[u8; 2]>::try_from(c).unwrap_or_default()));
+    char::decode_utf16(units)
+        .collect::<core::result::Result<_, _>>()
+        .map_err(|_| Error::invalid_token(field))
+}
+
+/// Encodes a string as UTF-16LE.
+pub fn string_to_utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn reads_little_endian_and_names_short_field() {
+        let mut r = Reader::new(&[1, 0, 2, 0, 0, 0, 9]);
+        assert_eq!(r.u16_le("a").unwrap(), 1);
+        assert_eq!(r.u32_le("b").unwrap(), 2);
+        let e = r.u16_le("the field").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidToken);
+        assert_eq!(e.detail(), "the field");
+        // a failed read does not move the cursor
+        assert_eq!(r.remaining(), 1);
+    }
+
+    #[test]
+    fn security_buffer_bounds() {
+        let msg = [0u8; 16];
+        let ok = SecurityBuffer { len: 4, max_len: 4, offset: 12 };
+        assert_eq!(ok.resolve(&msg, "f").unwrap().len(), 4);
+        let past = SecurityBuffer { len: 5, max_len: 5, offset: 12 };
+        assert_eq!(past.resolve(&msg, "past").unwrap_err().detail(), "past");
+        let overflow = SecurityBuffer { len: 0xffff, max_len: 0, offset: u32::MAX };
+        assert_eq!(overflow.resolve(&msg, "ovf").unwrap_err().kind(), ErrorKind::InvalidToken);
+        let empty = SecurityBuffer { len: 0, max_len: 0, offset: u32::MAX };
+        assert!(empty.resolve(&msg, "e").unwrap().is_empty());
+    }
+
+    #[test]
+    fn utf16_odd_length_is_an_error() {
+        assert_eq!(utf16le_to_string(&[0x41, 0], "s").unwrap(), "A");
+        assert_eq!(utf16le_to_string(&[0x41], "odd").unwrap_err().detail(), "odd");
+        assert!(utf16le_to_string(&[0x00, 0xd8], "lone surrogate").is_err());
+        assert_eq!(string_to_utf16le("Aé"), vec![0x41, 0, 0xe9, 0]);
+    }
+}

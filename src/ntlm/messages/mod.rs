@@ -1,0 +1,1 @@
+//! NTLM messages (MS-NLMP 2.2).

@@ -1,0 +1,4 @@
+//! The NTLM security package (MS-NLMP).
+
+pub mod crypto;
+pub mod messages;
