@@ -58,8 +58,8 @@ mod tests {
     #[test]
     fn unix_epoch_round_trip() {
         assert_eq!(FileTime::from_unix_seconds(0).0, 116_444_736_000_000_000);
-        // The captured Windows CHALLENGE's timestamp: 2012-12-21.
-        assert_eq!(FileTime(0x01cd_de0b_c33f_e77b).unix_seconds(), 1_356_083_331);
-        assert_eq!(FileTime::from_unix_seconds(1_356_083_331).unix_seconds(), 1_356_083_331);
+        // The captured Windows CHALLENGE's timestamp: 2012-12-19 17:10:36 UTC.
+        assert_eq!(FileTime(0x01cd_de0b_c33f_e77b).unix_seconds(), 1_355_937_036);
+        assert_eq!(FileTime::from_unix_seconds(1_355_937_036).unix_seconds(), 1_355_937_036);
     }
 }

@@ -1,1 +1,630 @@
-//! x
+//! NTLM cryptography (MS-NLMP 3.3, 3.4): pure functions over typed, zeroizing keys.
+//!
+//! Nothing here keeps state between calls except [`Rc4`], the one stream cipher whose
+//! keystream position is part of the protocol. Every function is checked against the
+//! MS-NLMP §4.2 vectors in its unit tests.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use hmac::digest::{Digest, KeyInit, Mac};
+use hmac::Hmac;
+use md4::Md4;
+use md5::Md5;
+use rc4::StreamCipher;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::codec::string_to_utf16le;
+use crate::error::{Error, ErrorKind, Result};
+use crate::flags::NegotiateFlags;
+
+macro_rules! secret_bytes {
+    ($(#[$doc:meta])* $name:ident, $len:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+        pub struct $name([u8; $len]);
+
+        impl $name {
+            /// Wraps raw key bytes.
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            /// The raw key bytes.
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+
+            /// Constant-time equality.
+            pub fn ct_eq(&self, other: &Self) -> bool {
+                ct_eq(&self.0, &other.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
+}
+
+secret_bytes!(
+    /// The NT one-way function of a password, NTOWFv1 = MD4(UNICODE(password)): what a
+    /// password is worth to NTLM, and what pass-the-hash credentials hold.
+    NtHash, 16
+);
+secret_bytes!(
+    /// NTOWFv2 (MS-NLMP 3.3.2): ResponseKeyNT, equal to ResponseKeyLM.
+    ResponseKey, 16
+);
+secret_bytes!(
+    /// A 16-byte session key: SessionBaseKey, KeyExchangeKey or ExportedSessionKey.
+    SessionKey, 16
+);
+secret_bytes!(
+    /// A signing key (MS-NLMP 3.4.5.2 SIGNKEY).
+    SignKey, 16
+);
+#[cfg(feature = "legacy-ntlmv1")]
+secret_bytes!(
+    /// LMOWFv1 (MS-NLMP 3.3.1), the LAN Manager hash. Legacy: feature `legacy-ntlmv1`.
+    LmHash, 16
+);
+
+impl NtHash {
+    /// NTOWFv1 (MS-NLMP 3.3.1): MD4 of the UTF-16LE password.
+    pub fn from_password(password: &str) -> Self {
+        let mut unicode = string_to_utf16le(password);
+        let hash = Self(Md4::digest(&unicode).into());
+        unicode.zeroize();
+        hash
+    }
+}
+
+/// Constant-time equality of two byte strings (length is not secret).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// MD5 over the concatenation of `parts`.
+pub fn md5(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Md5::new();
+    for part in parts {
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// A keyed HMAC-MD5 state, to clone per message rather than re-key.
+pub type HmacMd5 = Hmac<Md5>;
+
+/// An HMAC-MD5 state keyed with a 16-byte key.
+///
+/// HMAC pads a key shorter than the block with zeros, so padding it ourselves makes keying
+/// infallible.
+pub fn hmac_md5_keyed(key: &[u8; 16]) -> HmacMd5 {
+    let mut block = hmac::digest::Key::<HmacMd5>::default();
+    for (dst, src) in block.iter_mut().zip(key) {
+        *dst = *src;
+    }
+    let mac = HmacMd5::new(&block);
+    block.zeroize();
+    mac
+}
+
+/// HMAC-MD5 with a 16-byte key over the concatenation of `parts`.
+pub fn hmac_md5(key: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
+    let mut mac = hmac_md5_keyed(key);
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Windows-style uppercasing for NTOWFv2: each character maps to at most one character
+/// (Windows' RtlUpcaseUnicodeString never expands, unlike `str::to_uppercase` on 'ß').
+fn upcase(s: &str) -> alloc::string::String {
+    s.chars()
+        .map(|c| {
+            let mut up = c.to_uppercase();
+            match (up.next(), up.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// NTOWFv2 (MS-NLMP 3.3.2): HMAC_MD5(NTOWFv1, UNICODE(Uppercase(user) ‖ domain)).
+pub fn ntowf_v2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
+    let mut identity = upcase(user);
+    identity.push_str(domain);
+    let mut unicode = string_to_utf16le(&identity);
+    let key = ResponseKey(hmac_md5(nt_hash.as_bytes(), &[&unicode]));
+    unicode.zeroize();
+    identity.zeroize();
+    key
+}
+
+/// NTProofStr (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), where
+/// `temp` is the NTLMv2 client challenge blob exactly as sent.
+pub fn nt_proof_str(key: &ResponseKey, server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
+    hmac_md5(key.as_bytes(), &[server_challenge, blob])
+}
+
+/// The NTLMv2 NtChallengeResponse: NTProofStr ‖ temp.
+pub fn ntlmv2_response(key: &ResponseKey, server_challenge: &[u8; 8], blob: &[u8]) -> Vec<u8> {
+    let proof = nt_proof_str(key, server_challenge, blob);
+    let mut out = Vec::with_capacity(blob.len().saturating_add(16));
+    out.extend_from_slice(&proof);
+    out.extend_from_slice(blob);
+    out
+}
+
+/// The LMv2 response (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyLM, ServerChallenge ‖
+/// ClientChallenge) ‖ ClientChallenge.
+pub fn lmv2_response(
+    key: &ResponseKey,
+    server_challenge: &[u8; 8],
+    client_challenge: &[u8; 8],
+) -> [u8; 24] {
+    let mac = hmac_md5(key.as_bytes(), &[server_challenge, client_challenge]);
+    let mut out = [0u8; 24];
+    for (dst, src) in out.iter_mut().zip(mac.iter().chain(client_challenge)) {
+        *dst = *src;
+    }
+    out
+}
+
+/// SessionBaseKey for NTLMv2 (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyNT, NTProofStr). For
+/// NTLMv2 the KeyExchangeKey equals it (MS-NLMP 3.4.5.1).
+pub fn session_base_key_v2(key: &ResponseKey, nt_proof_str: &[u8; 16]) -> SessionKey {
+    SessionKey(hmac_md5(key.as_bytes(), &[nt_proof_str]))
+}
+
+/// RC4 with a one-shot key over a 16-byte value: encrypts (or decrypts) the exported
+/// session key under the KeyExchangeKey (MS-NLMP 3.1.5.1.2, 3.2.5.1.2).
+pub fn rc4_session_key(key_exchange_key: &SessionKey, value: &[u8; 16]) -> Result<[u8; 16]> {
+    let mut out = *value;
+    Rc4::new(key_exchange_key.as_bytes())?.apply(&mut out);
+    Ok(out)
+}
+
+/// EncryptedRandomSessionKey = RC4K(KeyExchangeKey, ExportedSessionKey).
+pub fn encrypt_session_key(kxkey: &SessionKey, exported: &SessionKey) -> Result<[u8; 16]> {
+    rc4_session_key(kxkey, exported.as_bytes())
+}
+
+/// ExportedSessionKey = RC4K(KeyExchangeKey, EncryptedRandomSessionKey).
+pub fn decrypt_session_key(kxkey: &SessionKey, encrypted: &[u8; 16]) -> Result<SessionKey> {
+    rc4_session_key(kxkey, encrypted).map(SessionKey)
+}
+
+/// Which way a message travels; selects the SIGNKEY/SEALKEY magic constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Client (initiator) to server (acceptor).
+    ClientToServer,
+    /// Server (acceptor) to client (initiator).
+    ServerToClient,
+}
+
+const CLIENT_SIGN_MAGIC: &[u8] = b"session key to client-to-server signing key magic constant\0";
+const SERVER_SIGN_MAGIC: &[u8] = b"session key to server-to-client signing key magic constant\0";
+const CLIENT_SEAL_MAGIC: &[u8] = b"session key to client-to-server sealing key magic constant\0";
+const SERVER_SEAL_MAGIC: &[u8] = b"session key to server-to-client sealing key magic constant\0";
+
+/// SIGNKEY (MS-NLMP 3.4.5.2) with extended session security: MD5(key ‖ magic).
+pub fn sign_key(exported: &SessionKey, direction: Direction) -> SignKey {
+    let magic = match direction {
+        Direction::ClientToServer => CLIENT_SIGN_MAGIC,
+        Direction::ServerToClient => SERVER_SIGN_MAGIC,
+    };
+    SignKey(md5(&[exported.as_bytes(), magic]))
+}
+
+/// An RC4 sealing key of 8 or 16 bytes (MS-NLMP 3.4.5.3 SEALKEY).
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct SealKey {
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl SealKey {
+    /// The key bytes (8 for non-ESS 40/56-bit keys, 16 otherwise).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&self.bytes)
+    }
+
+    fn from_slice(key: &[u8]) -> Self {
+        let mut bytes = [0u8; 16];
+        let mut len = 0u8;
+        for (dst, src) in bytes.iter_mut().zip(key) {
+            *dst = *src;
+            len = len.saturating_add(1);
+        }
+        Self { bytes, len }
+    }
+}
+
+impl fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealKey(<redacted>)")
+    }
+}
+
+/// SEALKEY (MS-NLMP 3.4.5.3) for the negotiated `flags`.
+///
+/// With extended session security the key is weakened to 128, 56 or 40 bits and hashed
+/// with the direction's magic constant. Without it, LM_KEY or DATAGRAM sessions use an
+/// 8-byte key with a fixed tail, and anything else uses the exported key as is.
+pub fn seal_key(flags: NegotiateFlags, exported: &SessionKey, direction: Direction) -> SealKey {
+    let key = exported.as_bytes();
+    if flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY) {
+        let weakened: &[u8] = if flags.contains(NegotiateFlags::NEGOTIATE_128) {
+            key
+        } else if flags.contains(NegotiateFlags::NEGOTIATE_56) {
+            key.get(..7).unwrap_or(key)
+        } else {
+            key.get(..5).unwrap_or(key)
+        };
+        let magic = match direction {
+            Direction::ClientToServer => CLIENT_SEAL_MAGIC,
+            Direction::ServerToClient => SERVER_SEAL_MAGIC,
+        };
+        SealKey::from_slice(&md5(&[weakened, magic]))
+    } else if flags.intersects(NegotiateFlags::LM_KEY | NegotiateFlags::DATAGRAM) {
+        // MS-NLMP 3.4.5.3: 56-bit keys end in 0xA0, 40-bit keys in 0xE5 0x38 0xB0.
+        let (prefix, tail): (usize, &[u8]) = if flags.contains(NegotiateFlags::NEGOTIATE_56) {
+            (7, &[0xa0])
+        } else {
+            (5, &[0xe5, 0x38, 0xb0])
+        };
+        let mut short = [0u8; 8];
+        for (dst, src) in short.iter_mut().zip(key.iter().take(prefix).chain(tail)) {
+            *dst = *src;
+        }
+        let out = SealKey::from_slice(&short);
+        short.zeroize();
+        out
+    } else {
+        SealKey::from_slice(key)
+    }
+}
+
+/// The MIC (MS-NLMP 3.1.5.1.2): HMAC_MD5(ExportedSessionKey, NEGOTIATE ‖ CHALLENGE ‖
+/// AUTHENTICATE), the AUTHENTICATE taken with its MIC field zeroed.
+pub fn mic(
+    exported: &SessionKey,
+    negotiate: &[u8],
+    challenge: &[u8],
+    authenticate_zero_mic: &[u8],
+) -> [u8; 16] {
+    hmac_md5(exported.as_bytes(), &[negotiate, challenge, authenticate_zero_mic])
+}
+
+/// The `gss_channel_bindings_struct` (RFC 2744 3.11) whose MD5 is MsvAvChannelBindings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChannelBindings {
+    /// Initiator address type (0 in TLS bindings).
+    pub initiator_addrtype: u32,
+    /// Initiator address (empty in TLS bindings).
+    pub initiator_address: Vec<u8>,
+    /// Acceptor address type (0 in TLS bindings).
+    pub acceptor_addrtype: u32,
+    /// Acceptor address (empty in TLS bindings).
+    pub acceptor_address: Vec<u8>,
+    /// Application data, e.g. `tls-server-end-point:` followed by the certificate hash.
+    pub application_data: Vec<u8>,
+}
+
+impl ChannelBindings {
+    /// Bindings that carry only application data, as TLS channel bindings do (RFC 5929).
+    pub fn from_application_data(data: &[u8]) -> Self {
+        Self { application_data: data.to_vec(), ..Self::default() }
+    }
+
+    /// The flat structure as hashed: each address type and length as little-endian u32,
+    /// each value after its length.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut put = |addrtype: Option<u32>, value: &[u8]| {
+            if let Some(t) = addrtype {
+                out.extend_from_slice(&t.to_le_bytes());
+            }
+            let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(value);
+        };
+        put(Some(self.initiator_addrtype), &self.initiator_address);
+        put(Some(self.acceptor_addrtype), &self.acceptor_address);
+        put(None, &self.application_data);
+        out
+    }
+
+    /// MD5 of the structure: the value of MsvAvChannelBindings.
+    pub fn hash(&self) -> [u8; 16] {
+        md5(&[&self.to_bytes()])
+    }
+}
+
+/// An RC4 keystream whose position is carried across messages, as NTLM sealing needs.
+pub struct Rc4(rc4::Rc4);
+
+impl Rc4 {
+    /// Keys a new keystream; NTLM keys are 5 to 16 bytes.
+    pub fn new(key: &[u8]) -> Result<Self> {
+        <rc4::Rc4 as KeyInit>::new_from_slice(key)
+            .map(Self)
+            .map_err(|_| Error::new(ErrorKind::InternalError, "RC4 key length"))
+    }
+
+    /// XORs the next `data.len()` keystream bytes into `data` (encrypt and decrypt alike).
+    pub fn apply(&mut self, data: &mut [u8]) {
+        self.0.apply_keystream(data);
+    }
+}
+
+impl fmt::Debug for Rc4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Rc4(<redacted>)")
+    }
+}
+
+/// A 16-byte NTLMSSP_MESSAGE_SIGNATURE (MS-NLMP 2.2.2.9): Version ‖ Checksum ‖ SeqNum.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signature(pub [u8; 16]);
+
+impl Signature {
+    /// The signature when SIGN was not negotiated but ALWAYS_SIGN was (MS-NLMP 3.4.3).
+    pub const DUMMY: Self = Self([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+    /// Builds a signature from its checksum and sequence number (version 1).
+    pub fn new(checksum: [u8; 8], seq_num: [u8; 4]) -> Self {
+        let mut out = [0u8; 16];
+        let parts = [1u32.to_le_bytes().as_slice(), &checksum, &seq_num].concat();
+        for (dst, src) in out.iter_mut().zip(parts) {
+            *dst = src;
+        }
+        Self(out)
+    }
+
+    /// Decodes a signature; anything but 16 bytes is an error.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        <[u8; 16]>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| Error::new(ErrorKind::MessageAltered, "signature is not 16 bytes"))
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Constant-time equality.
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        ct_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signature(")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The ESS message signature (MS-NLMP 3.4.4.2): HMAC_MD5(SigningKey, SeqNum ‖ Message)
+/// truncated to 8 bytes, RC4-encrypted when KEY_EXCH was negotiated.
+///
+/// `signer` is the HMAC state keyed once with the signing key; `message` is given in parts
+/// so SSPI buffer lists are signed without copying.
+pub fn ess_signature<'m>(
+    signer: &HmacMd5,
+    seal: Option<&mut Rc4>,
+    seq_num: u32,
+    message: impl IntoIterator<Item = &'m [u8]>,
+) -> Signature {
+    let mut mac = signer.clone();
+    mac.update(&seq_num.to_le_bytes());
+    for part in message {
+        mac.update(part);
+    }
+    let digest: [u8; 16] = mac.finalize().into_bytes().into();
+    let mut checksum = [0u8; 8];
+    for (dst, src) in checksum.iter_mut().zip(digest) {
+        *dst = src;
+    }
+    if let Some(rc4) = seal {
+        rc4.apply(&mut checksum);
+    }
+    Signature::new(checksum, seq_num.to_le_bytes())
+}
+
+/// The non-ESS message signature (MS-NLMP 3.4.4.1): CRC32 of the message, RC4-encrypted
+/// with RandomPad and the sequence number. Legacy: feature `legacy-ntlmv1`.
+///
+/// MS-NLMP 4.2.2.4 prints the RC4'd RandomPad in the assembled signature, but 3.4.4.1 says
+/// "Set RandomPad to 0" and Windows writes zeros there; the keystream still advances over it.
+#[cfg(feature = "legacy-ntlmv1")]
+pub fn crc32_signature<'m>(
+    seal: &mut Rc4,
+    seq_num: u32,
+    message: impl IntoIterator<Item = &'m [u8]>,
+) -> Signature {
+    let mut crc = crc32fast::Hasher::new();
+    for part in message {
+        crc.update(part);
+    }
+    let mut block = [0u8; 12];
+    for (dst, src) in block.iter_mut().skip(4).zip(crc.finalize().to_le_bytes()) {
+        *dst = src;
+    }
+    seal.apply(&mut block);
+    let mut checksum = [0u8; 8];
+    let mut seq = [0u8; 4];
+    for (dst, src) in checksum.iter_mut().skip(4).zip(block.iter().skip(4)) {
+        *dst = *src;
+    }
+    for ((dst, src), nonce) in seq.iter_mut().zip(block.iter().skip(8)).zip(seq_num.to_le_bytes()) {
+        *dst = *src ^ nonce;
+    }
+    Signature::new(checksum, seq)
+}
+
+#[cfg(feature = "legacy-ntlmv1")]
+pub use legacy::*;
+
+#[cfg(feature = "legacy-ntlmv1")]
+mod legacy {
+    //! LM and NTLMv1 (MS-NLMP 3.3.1, 3.4.5.1). Broken by design; behind `legacy-ntlmv1`.
+
+    use des::cipher::{BlockCipherEncrypt, KeyInit};
+    use des::Des;
+    use zeroize::Zeroize;
+
+    use super::{hmac_md5, md5, LmHash, NtHash, SessionKey};
+    use crate::flags::NegotiateFlags;
+
+    /// Expands 7 key bytes to a DES key with (ignored) parity bits.
+    fn des_key(key7: &[u8; 7]) -> [u8; 8] {
+        let mut wide = [0u8; 8];
+        for (dst, src) in wide.iter_mut().skip(1).zip(key7) {
+            *dst = *src;
+        }
+        let k = u64::from_be_bytes(wide);
+        let mut out = [0u8; 8];
+        for (i, b) in out.iter_mut().enumerate() {
+            let shift = 49usize.saturating_sub(i.saturating_mul(7));
+            let seven_bits = u8::try_from((k >> shift) & 0x7f).unwrap_or_default();
+            *b = seven_bits << 1;
+        }
+        out
+    }
+
+    /// DES(K, D): single-block DES with a 7-byte key.
+    fn des(key7: &[u8; 7], data: &[u8; 8]) -> [u8; 8] {
+        let mut key = des_key(key7);
+        let cipher = Des::new(&key.into());
+        key.zeroize();
+        let mut block = (*data).into();
+        cipher.encrypt_block(&mut block);
+        block.into()
+    }
+
+    fn seven(bytes: &[u8], at: usize) -> [u8; 7] {
+        let mut out = [0u8; 7];
+        for (dst, src) in out.iter_mut().zip(bytes.iter().skip(at)) {
+            *dst = *src;
+        }
+        out
+    }
+
+    /// DESL(K, D) (MS-NLMP 6): three DES encryptions of D under K split into 7-byte parts,
+    /// the 16-byte K padded with five zero bytes.
+    pub fn desl(key: &[u8; 16], data: &[u8; 8]) -> [u8; 24] {
+        let mut out = [0u8; 24];
+        let blocks = [des(&seven(key, 0), data), des(&seven(key, 7), data), des(&seven(key, 14), data)];
+        for (dst, src) in out.iter_mut().zip(blocks.iter().flatten()) {
+            *dst = *src;
+        }
+        out
+    }
+
+    impl LmHash {
+        /// LMOWFv1 (MS-NLMP 3.3.1): DES of "KGS!@#$%" under the uppercased, 14-byte padded
+        /// OEM password. Characters outside Latin-1 become '?', as an OEM code page would.
+        pub fn from_password(password: &str) -> Self {
+            let mut oem = [0u8; 14];
+            for (dst, c) in oem.iter_mut().zip(password.chars()) {
+                let up = c.to_ascii_uppercase();
+                *dst = u8::try_from(u32::from(up)).unwrap_or(b'?');
+            }
+            let magic = *b"KGS!@#$%";
+            let mut out = [0u8; 16];
+            let halves = [des(&seven(&oem, 0), &magic), des(&seven(&oem, 7), &magic)];
+            for (dst, src) in out.iter_mut().zip(halves.iter().flatten()) {
+                *dst = *src;
+            }
+            oem.zeroize();
+            Self(out)
+        }
+    }
+
+    /// The NTLMv1 response (MS-NLMP 3.3.1): DESL(NTOWFv1, ServerChallenge).
+    pub fn ntlmv1_response(nt_hash: &NtHash, server_challenge: &[u8; 8]) -> [u8; 24] {
+        desl(nt_hash.as_bytes(), server_challenge)
+    }
+
+    /// The NTLMv1 response with extended session security: DESL(NTOWFv1,
+    /// MD5(ServerChallenge ‖ ClientChallenge)[0..8]).
+    pub fn ntlmv1_ess_response(
+        nt_hash: &NtHash,
+        server_challenge: &[u8; 8],
+        client_challenge: &[u8; 8],
+    ) -> [u8; 24] {
+        let digest = md5(&[server_challenge, client_challenge]);
+        let mut challenge = [0u8; 8];
+        for (dst, src) in challenge.iter_mut().zip(digest) {
+            *dst = src;
+        }
+        desl(nt_hash.as_bytes(), &challenge)
+    }
+
+    /// The LMv1 response: DESL(LMOWFv1, ServerChallenge).
+    pub fn lmv1_response(lm_hash: &LmHash, server_challenge: &[u8; 8]) -> [u8; 24] {
+        desl(lm_hash.as_bytes(), server_challenge)
+    }
+
+    /// SessionBaseKey for NTLMv1: MD4(NTOWFv1).
+    pub fn session_base_key_v1(nt_hash: &NtHash) -> SessionKey {
+        use md4::{Digest, Md4};
+        SessionKey::from_bytes(Md4::digest(nt_hash.as_bytes()).into())
+    }
+
+    /// KXKEY for NTLMv1 (MS-NLMP 3.4.5.1), every variant.
+    pub fn kxkey_v1(
+        flags: NegotiateFlags,
+        session_base_key: &SessionKey,
+        lm_hash: &LmHash,
+        lm_response: &[u8; 24],
+        server_challenge: &[u8; 8],
+    ) -> SessionKey {
+        let lm = lm_hash.as_bytes();
+        let mut lm8 = [0u8; 8];
+        for (dst, src) in lm8.iter_mut().zip(lm_response) {
+            *dst = *src;
+        }
+        if flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY) {
+            SessionKey::from_bytes(hmac_md5(session_base_key.as_bytes(), &[server_challenge, &lm8]))
+        } else if flags.contains(NegotiateFlags::LM_KEY) {
+            let first = des(&seven(lm, 0), &lm8);
+            let mut k2 = [0xbdu8; 7];
+            if let (Some(dst), Some(src)) = (k2.first_mut(), lm.get(7)) {
+                *dst = *src;
+            }
+            let second = des(&k2, &lm8);
+            let mut out = [0u8; 16];
+            for (dst, src) in out.iter_mut().zip(first.iter().chain(&second)) {
+                *dst = *src;
+            }
+            SessionKey::from_bytes(out)
+        } else if flags.contains(NegotiateFlags::REQUEST_NON_NT_SESSION_KEY) {
+            let mut out = [0u8; 16];
+            for (dst, src) in out.iter_mut().zip(lm.iter().take(8)) {
+                *dst = *src;
+            }
+            SessionKey::from_bytes(out)
+        } else {
+            session_base_key.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
