@@ -117,9 +117,7 @@ impl SecurityBuffer {
             return Ok(&[]);
         }
         let start = usize::try_from(self.offset).map_err(|_| Error::invalid_token(field))?;
-        let end = start
-            .checked_add(usize::from(self.len))
-            .ok_or(Error::invalid_token(field))?;
+        let end = start.checked_add(usize::from(self.len)).ok_or(Error::invalid_token(field))?;
         // MS-NLMP fields are u32 offsets: offset + len must itself fit a u32.
         u32::try_from(end).map_err(|_| Error::invalid_token(field))?;
         message.get(start..end).ok_or(Error::invalid_token(field))
@@ -187,14 +185,13 @@ impl Writer {
 
     /// Overwrites bytes at `at` (used to patch offsets and the MIC after layout).
     pub fn patch(&mut self, at: usize, bytes: &[u8]) -> Result<()> {
-        let end = at.checked_add(bytes.len()).ok_or(Error::new(
-            crate::ErrorKind::InternalError,
-            "writer patch out of range",
-        ))?;
-        let dst = self.bytes.get_mut(at..end).ok_or(Error::new(
-            crate::ErrorKind::InternalError,
-            "writer patch out of range",
-        ))?;
+        let end = at
+            .checked_add(bytes.len())
+            .ok_or(Error::new(crate::ErrorKind::InternalError, "writer patch out of range"))?;
+        let dst = self
+            .bytes
+            .get_mut(at..end)
+            .ok_or(Error::new(crate::ErrorKind::InternalError, "writer patch out of range"))?;
         dst.copy_from_slice(bytes);
         Ok(())
     }
@@ -244,7 +241,7 @@ impl PayloadWriter {
 
 /// Decodes UTF-16LE; an odd length or an unpaired surrogate is an error naming `field`.
 pub fn utf16le_to_string(bytes: &[u8], field: &'static str) -> Result<alloc::string::String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(Error::invalid_token(field));
     }
     let units = bytes

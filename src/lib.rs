@@ -9,16 +9,21 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod buffer;
 pub mod codec;
+pub mod creds;
 pub mod error;
 pub mod flags;
 pub mod ntlm;
 pub mod rand;
+pub mod spnego;
+pub mod sspi;
 pub mod time;
 
+pub use creds::{Credentials, Identity};
 pub use error::{Error, ErrorKind, Result, Status};
 pub use flags::NegotiateFlags;
-pub use rand::Random;
 #[cfg(feature = "std")]
 pub use rand::OsRandom;
+pub use rand::Random;
 pub use time::FileTime;

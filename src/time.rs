@@ -15,10 +15,7 @@ const TICKS_PER_SECOND: u64 = 10_000_000;
 impl FileTime {
     /// The `FILETIME` for a Unix time in seconds (saturating).
     pub const fn from_unix_seconds(secs: u64) -> Self {
-        Self(
-            secs.saturating_mul(TICKS_PER_SECOND)
-                .saturating_add(UNIX_EPOCH_AS_FILETIME),
-        )
+        Self(secs.saturating_mul(TICKS_PER_SECOND).saturating_add(UNIX_EPOCH_AS_FILETIME))
     }
 
     /// Seconds since the Unix epoch (0 for earlier times).
@@ -40,9 +37,8 @@ impl FileTime {
     /// never calls this.
     #[cfg(feature = "std")]
     pub fn now() -> Self {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since_epoch =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let ticks = since_epoch
             .as_secs()
             .saturating_mul(TICKS_PER_SECOND)

@@ -7,8 +7,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use hmac::digest::{Digest, KeyInit, Mac};
 use hmac::Hmac;
+use hmac::digest::{Digest, KeyInit, Mac};
 use md4::Md4;
 use md5::Md5;
 use rc4::StreamCipher;
@@ -326,6 +326,33 @@ impl ChannelBindings {
         Self { application_data: data.to_vec(), ..Self::default() }
     }
 
+    /// Parses a Windows `SEC_CHANNEL_BINDINGS` structure (the contents of a
+    /// `SECBUFFER_CHANNEL_BINDINGS` buffer): eight little-endian u32 fields — initiator
+    /// type, length, offset; acceptor type, length, offset; application data length,
+    /// offset — with the offsets relative to the start of the structure.
+    pub fn from_sec_channel_bindings(bytes: &[u8]) -> Result<Self> {
+        let mut r = crate::codec::Reader::new(bytes);
+        let field = "SEC_CHANNEL_BINDINGS header";
+        let slice = |len: u32, offset: u32| -> Result<Vec<u8>> {
+            let len = u16::try_from(len)
+                .map_err(|_| Error::invalid_token("SEC_CHANNEL_BINDINGS length"))?;
+            let sb = crate::codec::SecurityBuffer { len, max_len: len, offset };
+            sb.resolve(bytes, "SEC_CHANNEL_BINDINGS field past end").map(<[u8]>::to_vec)
+        };
+        let initiator_addrtype = r.u32_le(field)?;
+        let (il, io) = (r.u32_le(field)?, r.u32_le(field)?);
+        let acceptor_addrtype = r.u32_le(field)?;
+        let (al, ao) = (r.u32_le(field)?, r.u32_le(field)?);
+        let (dl, dof) = (r.u32_le(field)?, r.u32_le(field)?);
+        Ok(Self {
+            initiator_addrtype,
+            initiator_address: slice(il, io)?,
+            acceptor_addrtype,
+            acceptor_address: slice(al, ao)?,
+            application_data: slice(dl, dof)?,
+        })
+    }
+
     /// The flat structure as hashed: each address type and length as little-endian u32,
     /// each value after its length.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -383,8 +410,9 @@ impl Signature {
 
     /// Builds a signature from its checksum and sequence number (version 1).
     pub fn new(checksum: [u8; 8], seq_num: [u8; 4]) -> Self {
+        // No allocation: this runs on every sign / seal / verify / unseal.
         let mut out = [0u8; 16];
-        let parts = [1u32.to_le_bytes().as_slice(), &checksum, &seq_num].concat();
+        let parts = 1u32.to_le_bytes().into_iter().chain(checksum).chain(seq_num);
         for (dst, src) in out.iter_mut().zip(parts) {
             *dst = src;
         }
@@ -484,11 +512,11 @@ pub use legacy::*;
 mod legacy {
     //! LM and NTLMv1 (MS-NLMP 3.3.1, 3.4.5.1). Broken by design; behind `legacy-ntlmv1`.
 
-    use des::cipher::{BlockCipherEncrypt, KeyInit};
     use des::Des;
+    use des::cipher::{BlockCipherEncrypt, KeyInit};
     use zeroize::Zeroize;
 
-    use super::{hmac_md5, md5, LmHash, NtHash, SessionKey};
+    use super::{LmHash, NtHash, SessionKey, hmac_md5, md5};
     use crate::flags::NegotiateFlags;
 
     /// Expands 7 key bytes to a DES key with (ignored) parity bits.
@@ -529,7 +557,8 @@ mod legacy {
     /// the 16-byte K padded with five zero bytes.
     pub fn desl(key: &[u8; 16], data: &[u8; 8]) -> [u8; 24] {
         let mut out = [0u8; 24];
-        let blocks = [des(&seven(key, 0), data), des(&seven(key, 7), data), des(&seven(key, 14), data)];
+        let blocks =
+            [des(&seven(key, 0), data), des(&seven(key, 7), data), des(&seven(key, 14), data)];
         for (dst, src) in out.iter_mut().zip(blocks.iter().flatten()) {
             *dst = *src;
         }

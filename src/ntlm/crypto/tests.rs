@@ -4,10 +4,7 @@ use super::*;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 fn h16(s: &str) -> [u8; 16] {
@@ -158,7 +155,10 @@ fn captured_windows_ntproofstr_verifies_from_nt_hash() {
     assert_eq!(&nt[..16], &h16("5a6a21ae1a44c044693eee59fc5d81e0"));
     assert_eq!(nt_proof_str(&key, &challenge, &nt[16..]), h16("5a6a21ae1a44c044693eee59fc5d81e0"));
     let wrong = ntowf_v2(&NtHash::from_password("P@ssw0rD"), "Administrator", "WS2008R2");
-    assert_ne!(nt_proof_str(&wrong, &challenge, &nt[16..]), h16("5a6a21ae1a44c044693eee59fc5d81e0"));
+    assert_ne!(
+        nt_proof_str(&wrong, &challenge, &nt[16..]),
+        h16("5a6a21ae1a44c044693eee59fc5d81e0")
+    );
 }
 
 #[test]
@@ -194,10 +194,7 @@ mod legacy_vectors {
             hex("67c43011f30298a2ad35ece64f16331c44bdbed927841f94")
         );
         assert_eq!(lmv1_response(&lm, &SERVER_CHALLENGE).to_vec(), hex(LM_RESPONSE));
-        assert_eq!(
-            session_base_key_v1(&nt).as_bytes(),
-            &h16("d87262b0cde4b1cb7499becccdf10784")
-        );
+        assert_eq!(session_base_key_v1(&nt).as_bytes(), &h16("d87262b0cde4b1cb7499becccdf10784"));
     }
 
     #[test]

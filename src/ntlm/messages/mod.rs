@@ -1,1 +1,144 @@
 //! NTLM messages (MS-NLMP 2.2).
+//!
+//! Wire layout of the three NTLM messages ([`NegotiateMessage`], [`ChallengeMessage`],
+//! [`AuthenticateMessage`]), their parts ([`Version`], [`AvPairs`]) and the NTLMv2 response
+//! ([`NtlmV2Response`], [`NtlmV2ClientChallenge`]).
+//!
+//! Every decoder takes the whole byte string, checks the `NTLMSSP\0` signature and the
+//! message type, resolves every security buffer with overflow-checked arithmetic and never
+//! panics: malformed input is an [`ErrorKind::InvalidToken`](crate::ErrorKind::InvalidToken)
+//! error whose detail names the message and the field, e.g.
+//! `AUTHENTICATE NtChallengeResponse offset or length past end of message`.
+//!
+//! Decoding is structural only. Policy (which flags are acceptable, whether a MIC is
+//! required, whether `RespType` is 1) belongs to the client and server state machines.
+//!
+//! Strings are UTF-16LE when `NTLMSSP_NEGOTIATE_UNICODE` is set, otherwise OEM. This module
+//! treats the OEM code page as Latin-1 (byte `n` is `U+00nn`), which is lossless in both
+//! directions; encoding a character above `U+00FF` as OEM is an error.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::codec::{Reader, string_to_utf16le, utf16le_to_string};
+use crate::error::{Error, Result};
+
+/// The static error details of one message kind, so that every error names its message.
+struct Kind {
+    ty: u32,
+    empty: &'static str,
+    signature: &'static str,
+    wrong_type: &'static str,
+    short: &'static str,
+}
+
+/// Builds the [`Kind`] of a message from its name and `MessageType` value.
+macro_rules! kind {
+    ($name:literal, $ty:literal) => {
+        $crate::ntlm::messages::Kind {
+            ty: $ty,
+            empty: concat!($name, " empty input"),
+            signature: concat!($name, " signature is not NTLMSSP"),
+            wrong_type: concat!($name, " message type is not ", $ty),
+            short: concat!($name, " message shorter than its fixed header"),
+        }
+    };
+}
+
+/// The static error details of one payload field of one message.
+struct Field {
+    bounds: &'static str,
+    text: &'static str,
+    oem: &'static str,
+    too_long: &'static str,
+}
+
+/// Builds the [`Field`] details from a message name and a field name as MS-NLMP spells it.
+macro_rules! field {
+    ($msg:literal, $name:literal) => {
+        $crate::ntlm::messages::Field {
+            bounds: concat!($msg, " ", $name, " offset or length past end of message"),
+            text: concat!($msg, " ", $name, " is odd-length or invalid UTF-16"),
+            oem: concat!($msg, " ", $name, " has a character outside the OEM (Latin-1) range"),
+            too_long: concat!($msg, " ", $name, " is longer than 65535 bytes"),
+        }
+    };
+}
+
+mod authenticate;
+mod av_pairs;
+mod challenge;
+mod negotiate;
+mod ntlmv2;
+mod version;
+
+pub use authenticate::{AuthenticateMessage, zero_mic};
+pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
+pub use challenge::ChallengeMessage;
+pub use negotiate::NegotiateMessage;
+pub use ntlmv2::{NtlmV2ClientChallenge, NtlmV2Response};
+pub use version::Version;
+
+/// The signature every NTLM message starts with (MS-NLMP 2.2.1).
+pub const SIGNATURE: [u8; 8] = *b"NTLMSSP\0";
+/// `MessageType` of a NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1).
+pub const NEGOTIATE_TYPE: u32 = 1;
+/// `MessageType` of a CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2).
+pub const CHALLENGE_TYPE: u32 = 2;
+/// `MessageType` of an AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3).
+pub const AUTHENTICATE_TYPE: u32 = 3;
+
+/// Checks the signature of an NTLM message and returns its `MessageType` (1, 2, 3 or any
+/// other value found on the wire), so that a caller can pick the decoder.
+pub fn message_type(bytes: &[u8]) -> Result<u32> {
+    if bytes.is_empty() {
+        return Err(Error::invalid_token("NTLM message empty input"));
+    }
+    let mut r = Reader::new(bytes);
+    check_signature(&mut r, "NTLM message signature is not NTLMSSP")?;
+    r.u32_le("NTLM message type truncated")
+}
+
+fn check_signature(r: &mut Reader<'_>, detail: &'static str) -> Result<()> {
+    // A signature cut short is no more `NTLMSSP\0` than a wrong one.
+    if r.take(SIGNATURE.len(), detail)? == SIGNATURE {
+        Ok(())
+    } else {
+        Err(Error::invalid_token(detail))
+    }
+}
+
+/// Checks the common prefix (MS-NLMP 2.2.1: `Signature`, `MessageType`) and that the input
+/// holds at least `fixed_len` bytes of header; returns a reader positioned after the type.
+fn open<'a>(bytes: &'a [u8], kind: &Kind, fixed_len: usize) -> Result<Reader<'a>> {
+    if bytes.is_empty() {
+        return Err(Error::invalid_token(kind.empty));
+    }
+    let mut r = Reader::new(bytes);
+    check_signature(&mut r, kind.signature)?;
+    if r.u32_le(kind.short)? != kind.ty {
+        return Err(Error::invalid_token(kind.wrong_type));
+    }
+    if bytes.len() < fixed_len {
+        return Err(Error::invalid_token(kind.short));
+    }
+    Ok(r)
+}
+
+/// Decodes a string field: UTF-16LE when `unicode`, else OEM read as Latin-1.
+fn decode_text(bytes: &[u8], unicode: bool, field: &Field) -> Result<String> {
+    if unicode {
+        utf16le_to_string(bytes, field.text)
+    } else {
+        Ok(bytes.iter().copied().map(char::from).collect())
+    }
+}
+
+/// Encodes a string field: UTF-16LE when `unicode`, else OEM written as Latin-1.
+fn encode_text(text: &str, unicode: bool, field: &Field) -> Result<Vec<u8>> {
+    if unicode {
+        Ok(string_to_utf16le(text))
+    } else {
+        text.chars().map(|c| u8::try_from(c).map_err(|_| Error::invalid_token(field.oem))).collect()
+    }
+}

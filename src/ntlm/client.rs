@@ -1,0 +1,407 @@
+//! The NTLM client (initiator) as a Sans-IO state machine (MS-NLMP 3.1).
+//!
+//! ```text
+//! Initial --step(None)--> NEGOTIATE sent --step(CHALLENGE)--> Done (AUTHENTICATE out)
+//! Initial --step(CHALLENGE)--> Done                (datagram mode: no NEGOTIATE)
+//! any error --> Failed (sticky: every later call returns the error)
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::creds::{Credentials, Identity};
+use crate::error::{Error, ErrorKind, Result};
+use crate::flags::NegotiateFlags;
+use crate::ntlm::crypto::{self, ChannelBindings, SessionKey};
+use crate::ntlm::messages::{
+    AuthenticateMessage, AvFlags, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
+    NtlmV2ClientChallenge, Version,
+};
+use crate::ntlm::session::{Role, Session, SessionParams};
+use crate::ntlm::{Completed, ContextRequest};
+use crate::rand::Random;
+use crate::time::FileTime;
+
+/// How a client context behaves. `Default` is the secure default: NTLMv2, 128-bit,
+/// KEY_EXCH, ESS, sign and seal.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// What the application asks for (integrity, confidentiality, datagram).
+    pub request: ContextRequest,
+    /// Workstation name to send; none by default.
+    pub workstation: Option<String>,
+    /// The service principal name of the server (`HTTP/web.example.com`), sent as
+    /// MsvAvTargetName so the server can refuse a relayed logon.
+    pub target_spn: Option<String>,
+    /// Channel bindings (e.g. TLS `tls-server-end-point`), sent as MsvAvChannelBindings.
+    pub channel_bindings: Option<ChannelBindings>,
+    /// Maximum age of the CHALLENGE's MsvAvTimestamp against `now`, in 100 ns ticks;
+    /// `None` (the default) accepts any timestamp, as Windows clients do.
+    pub max_challenge_age: Option<u64>,
+    /// The VERSION the client writes into its messages.
+    pub version: Version,
+    /// Flags the CHALLENGE must keep; dropping any is [`ErrorKind::DowngradeDetected`].
+    /// Defaults to 128-bit, KEY_EXCH and ESS; SIGN and SEAL are added when requested.
+    pub required_flags: NegotiateFlags,
+    /// Offer KEY_EXCH (a random exported session key). Default `true`; turning it off
+    /// also removes KEY_EXCH from `required_flags`.
+    pub key_exchange: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            request: ContextRequest::default(),
+            workstation: None,
+            target_spn: None,
+            channel_bindings: None,
+            max_challenge_age: None,
+            version: Version::WINDOWS_10,
+            required_flags: NegotiateFlags::NEGOTIATE_128
+                | NegotiateFlags::KEY_EXCH
+                | NegotiateFlags::EXTENDED_SESSIONSECURITY,
+            key_exchange: true,
+        }
+    }
+}
+
+/// What a client step produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientStep {
+    /// `SEC_I_CONTINUE_NEEDED`: send this token (NEGOTIATE) and call again with the reply.
+    Continue(Vec<u8>),
+    /// `SEC_E_OK`: the client is done; this token (AUTHENTICATE) must still reach the server.
+    Done(Vec<u8>),
+}
+
+enum State {
+    Initial,
+    NegotiateSent { negotiate: Vec<u8>, offered: NegotiateFlags },
+    Done(Completed),
+    Failed(Error),
+}
+
+/// An NTLM client context.
+pub struct ClientContext {
+    creds: Credentials,
+    config: ClientConfig,
+    state: State,
+}
+
+impl core::fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = match &self.state {
+            State::Initial => "Initial",
+            State::NegotiateSent { .. } => "NegotiateSent",
+            State::Done(_) => "Done",
+            State::Failed(_) => "Failed",
+        };
+        f.debug_struct("ClientContext")
+            .field("identity", &self.creds.identity())
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl ClientContext {
+    /// A new client context for `creds`.
+    pub fn new(creds: Credentials, config: ClientConfig) -> Self {
+        Self { creds, config, state: State::Initial }
+    }
+
+    /// The flags the NEGOTIATE offers (MS-NLMP 3.1.5.1.1).
+    fn offered_flags(&self) -> NegotiateFlags {
+        let mut f = NegotiateFlags::UNICODE
+            | NegotiateFlags::OEM
+            | NegotiateFlags::REQUEST_TARGET
+            | NegotiateFlags::NTLM
+            | NegotiateFlags::ALWAYS_SIGN
+            | NegotiateFlags::EXTENDED_SESSIONSECURITY
+            | NegotiateFlags::VERSION
+            | NegotiateFlags::NEGOTIATE_128
+            | NegotiateFlags::NEGOTIATE_56
+            | NegotiateFlags::KEY_EXCH;
+        f |= self.config.request.wire_flags();
+        if !self.config.key_exchange {
+            f.remove(NegotiateFlags::KEY_EXCH);
+        }
+        if self.creds.is_anonymous() {
+            f |= NegotiateFlags::ANONYMOUS;
+        }
+        f
+    }
+
+    /// Sets the channel bindings (e.g. from a `SECBUFFER_CHANNEL_BINDINGS` input) before
+    /// the AUTHENTICATE is built.
+    pub fn set_channel_bindings(&mut self, bindings: ChannelBindings) -> Result<()> {
+        match self.state {
+            State::Initial | State::NegotiateSent { .. } => {
+                self.config.channel_bindings = Some(bindings);
+                Ok(())
+            }
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "channel bindings after AUTHENTICATE")),
+        }
+    }
+
+    /// Advances the handshake.
+    ///
+    /// Call first with `None` (returns NEGOTIATE), then with the server's CHALLENGE
+    /// (returns AUTHENTICATE and completes). In datagram mode the first call takes the
+    /// CHALLENGE directly. `now` is the current time; `rng` supplies the client challenge
+    /// (8 bytes, drawn first) and the exported session key (16 bytes, drawn second).
+    pub fn step(
+        &mut self,
+        input: Option<&[u8]>,
+        now: FileTime,
+        rng: &mut dyn Random,
+    ) -> Result<ClientStep> {
+        let state = core::mem::replace(&mut self.state, State::Failed(STEPPED_DURING_STEP));
+        let result = match (state, input) {
+            (State::Failed(e), _) => Err(e),
+            (State::Initial, None) if !self.config.request.datagram => self.negotiate(),
+            (State::Initial, Some(challenge)) if self.config.request.datagram => self.authenticate(
+                &[],
+                self.offered_flags() | NegotiateFlags::DATAGRAM,
+                challenge,
+                now,
+                rng,
+            ),
+            (State::NegotiateSent { negotiate, offered }, Some(challenge)) => {
+                self.authenticate(&negotiate, offered, challenge, now, rng)
+            }
+            (State::Done(_), _) => Err(Error::new(
+                ErrorKind::OutOfSequence,
+                "NTLM client step after the handshake completed",
+            )),
+            (State::Initial | State::NegotiateSent { .. }, _) => Err(Error::new(
+                ErrorKind::OutOfSequence,
+                "NTLM client step with unexpected input for its state",
+            )),
+        };
+        match result {
+            Ok((step, state)) => {
+                self.state = state;
+                Ok(step)
+            }
+            Err(e) => {
+                self.state = State::Failed(e);
+                Err(e)
+            }
+        }
+    }
+
+    fn negotiate(&self) -> Result<(ClientStep, State)> {
+        let offered = self.offered_flags();
+        let message = NegotiateMessage {
+            flags: offered,
+            domain: None,
+            workstation: None,
+            version: Some(self.config.version),
+        };
+        let negotiate = message.encode()?;
+        Ok((ClientStep::Continue(negotiate.clone()), State::NegotiateSent { negotiate, offered }))
+    }
+
+    /// Flags for AUTHENTICATE: what both sides share (TARGET_INFO echoed), one string
+    /// encoding, and REQUEST_TARGET as offered — this reproduces MS-NLMP 4.2.4.3.
+    fn negotiated_flags(offered: NegotiateFlags, challenge: NegotiateFlags) -> NegotiateFlags {
+        let echo = offered | NegotiateFlags::TARGET_INFO;
+        let mut f = challenge & echo;
+        if f.contains(NegotiateFlags::UNICODE) {
+            f.remove(NegotiateFlags::OEM);
+        }
+        // MS-NLMP 2.2.2.5: ESS and LM_KEY are exclusive; ESS wins.
+        if f.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY) {
+            f.remove(NegotiateFlags::LM_KEY);
+        }
+        f | (offered & NegotiateFlags::REQUEST_TARGET)
+    }
+
+    fn authenticate(
+        &self,
+        negotiate: &[u8],
+        offered: NegotiateFlags,
+        challenge_bytes: &[u8],
+        now: FileTime,
+        rng: &mut dyn Random,
+    ) -> Result<(ClientStep, State)> {
+        // Parse.
+        let challenge = ChallengeMessage::decode(challenge_bytes)?;
+        // Validate against what we asked for.
+        let flags = Self::negotiated_flags(offered, challenge.flags);
+        let mut required = self.config.required_flags | self.config.request.wire_flags();
+        if !self.config.key_exchange {
+            required.remove(NegotiateFlags::KEY_EXCH);
+        }
+        if self.creds.is_anonymous() {
+            required = NegotiateFlags::empty();
+        }
+        if !flags.contains(required) {
+            return Err(Error::new(
+                ErrorKind::DowngradeDetected,
+                "CHALLENGE dropped a flag the client requires",
+            ));
+        }
+        if !flags.intersects(NegotiateFlags::UNICODE | NegotiateFlags::OEM) {
+            return Err(Error::invalid_token("CHALLENGE selects neither UNICODE nor OEM"));
+        }
+        let target_info = challenge.target_info.clone().unwrap_or_default();
+        let server_time = target_info.get_timestamp();
+        if let (Some(ts), Some(max)) = (server_time, self.config.max_challenge_age) {
+            if ts.abs_diff(now) > max {
+                return Err(Error::new(
+                    ErrorKind::TimeSkew,
+                    "CHALLENGE timestamp outside the allowed age",
+                ));
+            }
+        }
+        if self.config.request.datagram && !flags.contains(NegotiateFlags::KEY_EXCH) {
+            // MS-NLMP 3.1.5.2.1: connectionless NTLM requires key exchange.
+            return Err(Error::new(
+                ErrorKind::DowngradeDetected,
+                "datagram CHALLENGE without KEY_EXCH",
+            ));
+        }
+
+        // Act.
+        let mut identity = self.creds.identity();
+        identity.workstation = self.config.workstation.clone().unwrap_or_default();
+        let Some(nt_hash) = self.creds.nt_hash_value() else {
+            return self.anonymous(flags, identity);
+        };
+        let mut client_challenge = [0u8; 8];
+        rng.fill_bytes(&mut client_challenge);
+
+        // MS-NLMP 3.1.5.1.2: with a server timestamp, use it, send a MIC, and send Z(24)
+        // instead of the LMv2 response.
+        let send_mic = server_time.is_some();
+        let blob_pairs = self.blob_av_pairs(target_info, send_mic);
+        let blob =
+            NtlmV2ClientChallenge::new(server_time.unwrap_or(now), client_challenge, blob_pairs)?;
+        let key = crypto::ntowf_v2(&nt_hash, &identity.user, &identity.domain);
+        let nt_response = crypto::ntlmv2_response(&key, &challenge.server_challenge, blob.raw());
+        let lm_response = if send_mic {
+            alloc::vec![0u8; 24]
+        } else {
+            crypto::lmv2_response(&key, &challenge.server_challenge, &client_challenge).to_vec()
+        };
+        let proof: [u8; 16] = nt_response
+            .get(..16)
+            .and_then(|p| p.try_into().ok())
+            .ok_or(Error::new(ErrorKind::InternalError, "NTProofStr length"))?;
+        let key_exchange_key = crypto::session_base_key_v2(&key, &proof);
+        let (exported, encrypted_key) = if flags.contains(NegotiateFlags::KEY_EXCH) {
+            let mut random = [0u8; 16];
+            rng.fill_bytes(&mut random);
+            let exported = SessionKey::from_bytes(random);
+            let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
+            (exported, encrypted.to_vec())
+        } else {
+            (key_exchange_key, Vec::new())
+        };
+
+        let mut message = AuthenticateMessage {
+            flags,
+            lm_challenge_response: lm_response,
+            nt_challenge_response: nt_response,
+            domain: identity.domain.clone(),
+            user: identity.user.clone(),
+            workstation: identity.workstation.clone(),
+            encrypted_random_session_key: encrypted_key,
+            version: self.config.version,
+            mic: send_mic.then_some([0u8; 16]),
+        };
+        if send_mic {
+            let zeroed = message.encode_with_zero_mic()?;
+            message.mic = Some(crypto::mic(&exported, negotiate, challenge_bytes, &zeroed));
+        }
+        let token = message.encode()?;
+        let done = Completed { identity, flags, exported_session_key: exported };
+        Ok((ClientStep::Done(token), State::Done(done)))
+    }
+
+    /// The AV pairs of the NTLMv2 blob: the server's, plus MsvAvFlags (MIC), MsvAvTargetName
+    /// and MsvAvChannelBindings (MS-NLMP 3.1.5.1.2).
+    fn blob_av_pairs(&self, mut pairs: AvPairs, send_mic: bool) -> AvPairs {
+        if send_mic {
+            let flags = pairs.get_flags().unwrap_or(AvFlags::empty()) | AvFlags::MIC_PRESENT;
+            pairs.set(AvPair::Flags(flags));
+        }
+        if let Some(cb) = &self.config.channel_bindings {
+            pairs.set(AvPair::ChannelBindings(cb.hash()));
+        }
+        if let Some(spn) = &self.config.target_spn {
+            pairs.set(AvPair::TargetName(spn.clone()));
+        }
+        pairs
+    }
+
+    /// MS-NLMP 3.1.5.1.2 anonymous: empty user, empty NT response, Z(1) LM response, no
+    /// session key.
+    fn anonymous(
+        &self,
+        flags: NegotiateFlags,
+        mut identity: Identity,
+    ) -> Result<(ClientStep, State)> {
+        identity.user.clear();
+        identity.domain.clear();
+        let flags = (flags | NegotiateFlags::ANONYMOUS)
+            .difference(NegotiateFlags::SIGN | NegotiateFlags::SEAL | NegotiateFlags::KEY_EXCH);
+        let message = AuthenticateMessage {
+            flags,
+            lm_challenge_response: alloc::vec![0u8],
+            nt_challenge_response: Vec::new(),
+            domain: String::new(),
+            user: String::new(),
+            workstation: identity.workstation.clone(),
+            encrypted_random_session_key: Vec::new(),
+            version: self.config.version,
+            mic: None,
+        };
+        let token = message.encode()?;
+        let done =
+            Completed { identity, flags, exported_session_key: SessionKey::from_bytes([0; 16]) };
+        Ok((ClientStep::Done(token), State::Done(done)))
+    }
+
+    fn completed(&self) -> Result<&Completed> {
+        match &self.state {
+            State::Done(done) => Ok(done),
+            State::Failed(e) => Err(*e),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM client handshake not complete")),
+        }
+    }
+
+    /// Whether the handshake completed.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.state, State::Done(_))
+    }
+
+    /// The identity the client authenticated as.
+    pub fn identity(&self) -> Result<&Identity> {
+        self.completed().map(|c| &c.identity)
+    }
+
+    /// The negotiated flags.
+    pub fn flags(&self) -> Result<NegotiateFlags> {
+        self.completed().map(|c| c.flags)
+    }
+
+    /// The exported session key (MS-NLMP 3.1.5.1.2 ExportedSessionKey).
+    pub fn session_key(&self) -> Result<&SessionKey> {
+        self.completed().map(|c| &c.exported_session_key)
+    }
+
+    /// Turns the completed context into a message-protection session.
+    pub fn into_session(self) -> Result<Session> {
+        let done = self.completed()?;
+        Session::new(SessionParams {
+            flags: done.flags,
+            exported_session_key: done.exported_session_key.clone(),
+            role: Role::Client,
+        })
+    }
+}
+
+/// Placeholder state while a step runs; never observable (the step always replaces it).
+const STEPPED_DURING_STEP: Error = Error::new(ErrorKind::InternalError, "re-entered step");

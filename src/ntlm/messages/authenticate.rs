@@ -1,0 +1,177 @@
+//! AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open};
+use crate::codec::{PayloadWriter, SecurityBuffer, Writer};
+use crate::error::{Error, Result};
+use crate::flags::NegotiateFlags;
+
+const KIND: Kind = kind!("AUTHENTICATE", 3);
+const LM_RESPONSE: Field = field!("AUTHENTICATE", "LmChallengeResponse");
+const NT_RESPONSE: Field = field!("AUTHENTICATE", "NtChallengeResponse");
+const DOMAIN: Field = field!("AUTHENTICATE", "DomainName");
+const USER: Field = field!("AUTHENTICATE", "UserName");
+const WORKSTATION: Field = field!("AUTHENTICATE", "Workstation");
+const SESSION_KEY: Field = field!("AUTHENTICATE", "EncryptedRandomSessionKey");
+
+/// Signature .. NegotiateFlags.
+const HEADER_LEN: usize = 64;
+/// The header followed by Version.
+const HEADER_WITH_VERSION_LEN: usize = 72;
+/// The header followed by Version and MIC.
+const HEADER_WITH_MIC_LEN: usize = 88;
+
+/// The client's answer (MS-NLMP 2.2.1.3).
+///
+/// Encoding always writes `Version` (zeros when not negotiated), so the MIC, when present,
+/// sits at [`MIC_OFFSET`](Self::MIC_OFFSET). The payload is laid out as `DomainName`,
+/// `UserName`, `Workstation`, `LmChallengeResponse`, `NtChallengeResponse`,
+/// `EncryptedRandomSessionKey`; an empty field points at the current end of the payload.
+/// This reproduces the MS-NLMP 4.2 examples and the Windows layout byte for byte.
+///
+/// Decoding cannot learn from the header alone whether `Version` and `MIC` are there
+/// (MS-NLMP signals the MIC only inside the NTLMv2 response, `MsvAvFlags`). The decoder
+/// therefore looks at where the payload starts: the lowest offset of the non-empty
+/// payload fields, or the message length if all are empty. `Version` is read when the
+/// payload starts at or after byte 72 (else it is all zeros), and the MIC is present when
+/// it starts at or after byte 88. Checking that `MsvAvFlags` agrees is the server's job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthenticateMessage {
+    /// `NegotiateFlags`.
+    pub flags: NegotiateFlags,
+    /// `LmChallengeResponse`.
+    pub lm_challenge_response: Vec<u8>,
+    /// `NtChallengeResponse`; for NTLMv2, decode it with
+    /// [`NtlmV2Response::decode`](super::NtlmV2Response::decode).
+    pub nt_challenge_response: Vec<u8>,
+    /// `DomainName`: UTF-16LE if the `UNICODE` flag is set, else OEM.
+    pub domain: String,
+    /// `UserName`: UTF-16LE if the `UNICODE` flag is set, else OEM.
+    pub user: String,
+    /// `Workstation`: UTF-16LE if the `UNICODE` flag is set, else OEM.
+    pub workstation: String,
+    /// `EncryptedRandomSessionKey` (empty without `KEY_EXCH`).
+    pub encrypted_random_session_key: Vec<u8>,
+    /// `Version` (all zeros when the `VERSION` flag is not negotiated).
+    pub version: Version,
+    /// `MIC`.
+    pub mic: Option<[u8; 16]>,
+}
+
+impl AuthenticateMessage {
+    /// Offset of the MIC field in the message (MS-NLMP 2.2.1.3: header 64 + Version 8).
+    pub const MIC_OFFSET: usize = HEADER_WITH_VERSION_LEN;
+    /// Length of the MIC field.
+    pub const MIC_LEN: usize = 16;
+
+    /// Decodes an AUTHENTICATE_MESSAGE.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = open(bytes, &KIND, HEADER_LEN)?;
+        let lm = r.security_buffer(KIND.short)?;
+        let nt = r.security_buffer(KIND.short)?;
+        let domain = r.security_buffer(KIND.short)?;
+        let user = r.security_buffer(KIND.short)?;
+        let workstation = r.security_buffer(KIND.short)?;
+        let session_key = r.security_buffer(KIND.short)?;
+        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
+        let unicode = flags.contains(NegotiateFlags::UNICODE);
+        let text = |sb: SecurityBuffer, field: &Field| {
+            decode_text(sb.resolve(bytes, field.bounds)?, unicode, field)
+        };
+        let lm_challenge_response = lm.resolve(bytes, LM_RESPONSE.bounds)?.to_vec();
+        let nt_challenge_response = nt.resolve(bytes, NT_RESPONSE.bounds)?.to_vec();
+        let domain_text = text(domain, &DOMAIN)?;
+        let user_text = text(user, &USER)?;
+        let workstation_text = text(workstation, &WORKSTATION)?;
+        let encrypted_random_session_key = session_key.resolve(bytes, SESSION_KEY.bounds)?.to_vec();
+
+        let payload_start = [lm, nt, domain, user, workstation, session_key]
+            .iter()
+            .filter(|sb| sb.len > 0)
+            .map(|sb| usize::try_from(sb.offset).unwrap_or(usize::MAX))
+            .min()
+            .unwrap_or(bytes.len());
+        let version = if payload_start >= HEADER_WITH_VERSION_LEN {
+            Version::read(&mut r, KIND.short)?
+        } else {
+            Version::default()
+        };
+        let mic =
+            if payload_start >= HEADER_WITH_MIC_LEN { Some(r.array(KIND.short)?) } else { None };
+        Ok(Self {
+            flags,
+            lm_challenge_response,
+            nt_challenge_response,
+            domain: domain_text,
+            user: user_text,
+            workstation: workstation_text,
+            encrypted_random_session_key,
+            version,
+            mic,
+        })
+    }
+
+    /// Encodes the message; fails if a field is longer than 65535 bytes or a string is not
+    /// Latin-1 without the `UNICODE` flag.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        self.encode_inner(self.mic.as_ref())
+    }
+
+    /// Encodes the message with a MIC field of 16 zero bytes, whatever `mic` holds: the
+    /// input of the MIC computation on the client side (MS-NLMP 3.1.5.1.2). The result has
+    /// the same layout as the final message with its MIC.
+    pub fn encode_with_zero_mic(&self) -> Result<Vec<u8>> {
+        self.encode_inner(Some(&[0; 16]))
+    }
+
+    fn encode_inner(&self, mic: Option<&[u8; 16]>) -> Result<Vec<u8>> {
+        let header_len = match mic {
+            Some(_) => HEADER_WITH_MIC_LEN,
+            None => HEADER_WITH_VERSION_LEN,
+        };
+        let unicode = self.flags.contains(NegotiateFlags::UNICODE);
+        let mut payload = PayloadWriter::new(header_len);
+        let mut push_text = |text: &str, field: &Field| {
+            let bytes = encode_text(text, unicode, field)?;
+            payload.push(&bytes, field.too_long)
+        };
+        let domain = push_text(&self.domain, &DOMAIN)?;
+        let user = push_text(&self.user, &USER)?;
+        let workstation = push_text(&self.workstation, &WORKSTATION)?;
+        let lm = payload.push(&self.lm_challenge_response, LM_RESPONSE.too_long)?;
+        let nt = payload.push(&self.nt_challenge_response, NT_RESPONSE.too_long)?;
+        let session_key = payload.push(&self.encrypted_random_session_key, SESSION_KEY.too_long)?;
+
+        let mut w = Writer::new();
+        w.bytes(&SIGNATURE)
+            .u32_le(AUTHENTICATE_TYPE)
+            .security_buffer(lm)
+            .security_buffer(nt)
+            .security_buffer(domain)
+            .security_buffer(user)
+            .security_buffer(workstation)
+            .security_buffer(session_key)
+            .u32_le(self.flags.bits())
+            .bytes(&self.version.encode());
+        if let Some(mic) = mic {
+            w.bytes(mic);
+        }
+        w.bytes(&payload.into_payload());
+        Ok(w.into_vec())
+    }
+}
+
+/// Zeroes the MIC field of an AUTHENTICATE message in place: the server's input to the MIC
+/// check (MS-NLMP 3.2.5.1.2), computed over the message exactly as received.
+///
+/// Call it only when [`AuthenticateMessage::decode`] found a MIC; fails if `bytes` is too
+/// short to hold one.
+pub fn zero_mic(bytes: &mut [u8]) -> Result<()> {
+    bytes
+        .get_mut(AuthenticateMessage::MIC_OFFSET..HEADER_WITH_MIC_LEN)
+        .ok_or(Error::invalid_token("AUTHENTICATE MIC past end of message"))?
+        .fill(0);
+    Ok(())
+}

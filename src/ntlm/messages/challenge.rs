@@ -1,0 +1,98 @@
+//! CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{
+    AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open,
+};
+use crate::codec::{PayloadWriter, SecurityBuffer, Writer};
+use crate::error::Result;
+use crate::flags::NegotiateFlags;
+
+const KIND: Kind = kind!("CHALLENGE", 2);
+const TARGET_NAME: Field = field!("CHALLENGE", "TargetName");
+const TARGET_INFO: Field = field!("CHALLENGE", "TargetInfo");
+
+/// Signature .. TargetInfoFields.
+const HEADER_LEN: usize = 48;
+/// The header followed by Version.
+const HEADER_WITH_VERSION_LEN: usize = 56;
+
+/// The server's challenge (MS-NLMP 2.2.1.2).
+///
+/// Payload order on encode: `TargetName`, then `TargetInfo` (as Windows and the MS-NLMP
+/// 4.2 examples lay it out). An absent `TargetInfo` is written with length 0 and offset 0,
+/// as in the MS-NLMP 4.2.2.3 example; an empty `TargetName` gets the current payload
+/// offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeMessage {
+    /// `NegotiateFlags`.
+    pub flags: NegotiateFlags,
+    /// `TargetName`: UTF-16LE if the `UNICODE` flag is set, else OEM.
+    pub target_name: String,
+    /// `ServerChallenge`.
+    pub server_challenge: [u8; 8],
+    /// `Reserved`: zero on send, kept as received.
+    pub reserved: [u8; 8],
+    /// `TargetInfo`: `Some` whenever the field is non-empty on the wire, whatever the
+    /// `TARGET_INFO` flag says; bytes after its `MsvAvEOL` are ignored.
+    pub target_info: Option<AvPairs>,
+    /// `Version`: decoded when the `VERSION` flag is set; encoded whenever it is `Some`.
+    pub version: Option<Version>,
+}
+
+impl ChallengeMessage {
+    /// Decodes a CHALLENGE_MESSAGE.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = open(bytes, &KIND, HEADER_LEN)?;
+        let target_name = r.security_buffer(KIND.short)?;
+        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
+        let server_challenge = r.array(KIND.short)?;
+        let reserved = r.array(KIND.short)?;
+        let target_info = r.security_buffer(KIND.short)?;
+        // MS-NLMP 2.2.1.2: Version is present only when NTLMSSP_NEGOTIATE_VERSION is set.
+        let version = if flags.contains(NegotiateFlags::VERSION) {
+            Some(Version::read(&mut r, KIND.short)?)
+        } else {
+            None
+        };
+        let unicode = flags.contains(NegotiateFlags::UNICODE);
+        let target_name =
+            decode_text(target_name.resolve(bytes, TARGET_NAME.bounds)?, unicode, &TARGET_NAME)?;
+        let target_info = target_info.resolve(bytes, TARGET_INFO.bounds)?;
+        let target_info =
+            if target_info.is_empty() { None } else { Some(AvPairs::decode(target_info)?) };
+        Ok(Self { flags, target_name, server_challenge, reserved, target_info, version })
+    }
+
+    /// Encodes the message; fails if a field is longer than 65535 bytes, or the target
+    /// name is not Latin-1 without the `UNICODE` flag, or an AV pair cannot be encoded.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let header_len = match self.version {
+            Some(_) => HEADER_WITH_VERSION_LEN,
+            None => HEADER_LEN,
+        };
+        let unicode = self.flags.contains(NegotiateFlags::UNICODE);
+        let mut payload = PayloadWriter::new(header_len);
+        let target_name = payload
+            .push(&encode_text(&self.target_name, unicode, &TARGET_NAME)?, TARGET_NAME.too_long)?;
+        let target_info = match &self.target_info {
+            Some(pairs) => payload.push(&pairs.encode()?, TARGET_INFO.too_long)?,
+            None => SecurityBuffer::default(),
+        };
+        let mut w = Writer::new();
+        w.bytes(&SIGNATURE)
+            .u32_le(CHALLENGE_TYPE)
+            .security_buffer(target_name)
+            .u32_le(self.flags.bits())
+            .bytes(&self.server_challenge)
+            .bytes(&self.reserved)
+            .security_buffer(target_info);
+        if let Some(version) = self.version {
+            w.bytes(&version.encode());
+        }
+        w.bytes(&payload.into_payload());
+        Ok(w.into_vec())
+    }
+}

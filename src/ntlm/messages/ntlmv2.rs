@@ -1,0 +1,139 @@
+//! NTLMv2_RESPONSE and NTLMv2_CLIENT_CHALLENGE (MS-NLMP 2.2.2.8, 2.2.2.7).
+
+use alloc::vec::Vec;
+
+use super::AvPairs;
+use crate::codec::{Reader, Writer};
+use crate::error::{Error, Result};
+use crate::time::FileTime;
+
+/// The NTLMv2 client challenge, the "blob" (MS-NLMP 2.2.2.7); `temp` in MS-NLMP 3.3.2.
+///
+/// Its fields are read-only: the value always carries [`raw`](Self::raw), the exact bytes
+/// it was decoded from or built as, and those bytes — never a re-serialisation — are what
+/// `NTProofStr` is computed over (MS-NLMP 3.3.2). Decoding checks structure only;
+/// whether `RespType` is 1 is for the verifier to decide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NtlmV2ClientChallenge {
+    resp_type: u8,
+    hi_resp_type: u8,
+    timestamp: FileTime,
+    client_challenge: [u8; 8],
+    av_pairs: AvPairs,
+    raw: Vec<u8>,
+}
+
+impl NtlmV2ClientChallenge {
+    /// `RespType` .. `Reserved3`: the part before the AV pairs.
+    pub const FIXED_LEN: usize = 28;
+    /// `RespType` and `HiRespType` of every NTLMv2 client challenge
+    /// (`Responserversion`, `HiResponserversion` in MS-NLMP 3.3.2).
+    pub const RESP_TYPE: u8 = 1;
+
+    /// Builds the client challenge a client sends (MS-NLMP 3.3.2):
+    /// `01 01 Z(6) Time ClientChallenge Z(4) AvPairs Z(4)`, `MsvAvEOL` included.
+    pub fn new(timestamp: FileTime, client_challenge: [u8; 8], av_pairs: AvPairs) -> Result<Self> {
+        let mut w = Writer::new();
+        w.u8(Self::RESP_TYPE)
+            .u8(Self::RESP_TYPE)
+            .bytes(&[0; 6])
+            .u64_le(timestamp.0)
+            .bytes(&client_challenge)
+            .bytes(&[0; 4]);
+        av_pairs.write(&mut w)?;
+        w.bytes(&[0; 4]);
+        Ok(Self {
+            resp_type: Self::RESP_TYPE,
+            hi_resp_type: Self::RESP_TYPE,
+            timestamp,
+            client_challenge,
+            av_pairs,
+            raw: w.into_vec(),
+        })
+    }
+
+    /// Decodes a client challenge and keeps its bytes, including whatever follows the
+    /// `MsvAvEOL` (normally `Z(4)`), as [`raw`](Self::raw).
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
+        let mut r = Reader::new(bytes);
+        let resp_type = r.u8(SHORT)?;
+        let hi_resp_type = r.u8(SHORT)?;
+        r.take(6, SHORT)?;
+        let timestamp = FileTime(r.u64_le(SHORT)?);
+        let client_challenge = r.array(SHORT)?;
+        r.take(4, SHORT)?;
+        let (av_pairs, _) = AvPairs::decode_prefix(r.rest())?;
+        Ok(Self {
+            resp_type,
+            hi_resp_type,
+            timestamp,
+            client_challenge,
+            av_pairs,
+            raw: bytes.to_vec(),
+        })
+    }
+
+    /// `RespType`.
+    pub const fn resp_type(&self) -> u8 {
+        self.resp_type
+    }
+
+    /// `HiRespType`.
+    pub const fn hi_resp_type(&self) -> u8 {
+        self.hi_resp_type
+    }
+
+    /// `TimeStamp`.
+    pub const fn timestamp(&self) -> FileTime {
+        self.timestamp
+    }
+
+    /// `ChallengeFromClient`.
+    pub const fn client_challenge(&self) -> &[u8; 8] {
+        &self.client_challenge
+    }
+
+    /// `AvPairs`.
+    pub const fn av_pairs(&self) -> &AvPairs {
+        &self.av_pairs
+    }
+
+    /// The exact bytes, from `RespType` to the end: the input of `NTProofStr`.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+}
+
+/// An NTLMv2 `NtChallengeResponse` (MS-NLMP 2.2.2.8): `NTProofStr` then the client
+/// challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NtlmV2Response {
+    /// `Response`: HMAC-MD5 over the server challenge and the client challenge.
+    pub nt_proof_str: [u8; 16],
+    /// The client challenge, with its bytes as received.
+    pub blob: NtlmV2ClientChallenge,
+}
+
+impl NtlmV2Response {
+    /// `NTProofStr` plus the fixed part of the client challenge.
+    pub const FIXED_LEN: usize = 44;
+
+    /// Decodes an `NtChallengeResponse` as NTLMv2.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < Self::FIXED_LEN {
+            return Err(Error::invalid_token("NTLMv2 response shorter than its fixed header"));
+        }
+        let mut r = Reader::new(bytes);
+        let nt_proof_str = r.array("NTLMv2 response shorter than its fixed header")?;
+        let blob = NtlmV2ClientChallenge::decode(r.rest())?;
+        Ok(Self { nt_proof_str, blob })
+    }
+
+    /// `NTProofStr` followed by the client challenge's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.bytes(&self.nt_proof_str).bytes(self.blob.raw());
+        w.into_vec()
+    }
+}

@@ -1,0 +1,590 @@
+//! The NTLM server (acceptor) as a Sans-IO state machine (MS-NLMP 3.2), with policy.
+//!
+//! ```text
+//! Initial --step(NEGOTIATE)--> ChallengeSent --step(AUTHENTICATE)--> AwaitingCredentials
+//!   --provide_credentials(..)--> Done
+//! Initial --start_datagram()--> ChallengeSent                 (connectionless NTLM)
+//! any error --> Failed (sticky)
+//! ```
+//!
+//! The server never owns a user database: when AUTHENTICATE arrives it returns
+//! [`ServerStep::NeedCredentials`] with the claimed identity, and the caller answers with
+//! candidate NT hashes or a pass-through verdict. Unknown user and wrong password take the
+//! same path and give the same [`ErrorKind::LogonDenied`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::creds::Identity;
+use crate::error::{Error, ErrorKind, Result};
+use crate::flags::NegotiateFlags;
+use crate::ntlm::Completed;
+use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
+use crate::ntlm::messages::{
+    AuthenticateMessage, AvFlags, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
+    NtlmV2Response, Version, zero_mic,
+};
+use crate::ntlm::session::{Role, Session, SessionParams};
+use crate::rand::Random;
+use crate::time::FileTime;
+
+/// How strictly a server checks something the client may or may not send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Do not check.
+    Ignore,
+    /// Check it when the client sent it; accept a client that did not.
+    #[default]
+    Accept,
+    /// The client must send it, and it must match.
+    Require,
+}
+
+/// Server configuration. `Default` holds the secure defaults.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// NetBIOS computer name (MsvAvNbComputerName).
+    pub nb_computer_name: String,
+    /// NetBIOS domain name (MsvAvNbDomainName, and the CHALLENGE TargetName).
+    pub nb_domain_name: String,
+    /// DNS computer name (MsvAvDnsComputerName), if any.
+    pub dns_computer_name: Option<String>,
+    /// DNS domain name (MsvAvDnsDomainName), if any.
+    pub dns_domain_name: Option<String>,
+    /// DNS forest name (MsvAvDnsTreeName), if any.
+    pub dns_tree_name: Option<String>,
+    /// The VERSION the server writes.
+    pub version: Version,
+    /// Flags the client must offer and accept (e.g. SIGN | SEAL); a client that does not
+    /// gets [`ErrorKind::DowngradeDetected`]. Default: none beyond NTLMv2 itself.
+    pub required_flags: NegotiateFlags,
+    /// The server's channel bindings (its TLS certificate hash), if any.
+    pub channel_bindings: Option<ChannelBindings>,
+    /// Channel-binding policy. Default [`Policy::Accept`]: verified when the client sends a
+    /// non-zero MsvAvChannelBindings.
+    pub channel_binding_policy: Policy,
+    /// Service principal names this server answers to (`HTTP/web.example.com`).
+    pub expected_spns: Vec<String>,
+    /// SPN policy for MsvAvTargetName. Default [`Policy::Accept`] (checked when sent and
+    /// when `expected_spns` is not empty).
+    pub spn_policy: Policy,
+    /// Maximum distance between the client's blob timestamp and `now`, in 100 ns ticks.
+    /// Default 5 minutes; `None` disables the check.
+    pub max_skew: Option<u64>,
+    /// Require a valid MIC whenever the CHALLENGE carried a timestamp (it always does).
+    /// Default `true`; turning it off re-opens drop-the-MIC (CVE-2019-1040).
+    pub require_mic: bool,
+    /// Accept anonymous logons. Default `false`.
+    pub allow_anonymous: bool,
+    /// Accept NTLMv1/LM responses (feature `legacy-ntlmv1` only). Default `false`.
+    pub allow_ntlmv1: bool,
+    /// Retry NTOWFv2 with an empty domain (MS-NLMP 3.2.5.1.2). Default `true`.
+    pub nil_domain_retry: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            nb_computer_name: String::from("SERVER"),
+            nb_domain_name: String::from("WORKGROUP"),
+            dns_computer_name: None,
+            dns_domain_name: None,
+            dns_tree_name: None,
+            version: Version::WINDOWS_10,
+            required_flags: NegotiateFlags::empty(),
+            channel_bindings: None,
+            channel_binding_policy: Policy::Accept,
+            expected_spns: Vec::new(),
+            spn_policy: Policy::Accept,
+            max_skew: Some(FileTime::seconds(300)),
+            require_mic: true,
+            allow_anonymous: false,
+            allow_ntlmv1: false,
+            nil_domain_retry: true,
+        }
+    }
+}
+
+/// What a server step produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerStep {
+    /// `SEC_I_CONTINUE_NEEDED`: send this token (CHALLENGE) to the client.
+    Continue(Vec<u8>),
+    /// Look the user up and call [`ServerContext::provide_credentials`].
+    NeedCredentials(Identity),
+    /// `SEC_E_OK`: authenticated. NTLM has no final token (always `None`); the variant
+    /// carries one for packages that do.
+    Done(Option<Vec<u8>>),
+}
+
+/// The caller's answer to [`ServerStep::NeedCredentials`].
+pub enum CredentialAnswer {
+    /// Candidate NT hashes for the user (several during a password rotation; none for an
+    /// unknown user — the result is then the same `LogonDenied` as a wrong password).
+    NtHashes(Vec<NtHash>),
+    /// The response was validated elsewhere (e.g. by a domain controller, given
+    /// [`ServerContext::pass_through_request`]): its SessionBaseKey, or `None` if denied.
+    PassThrough(Option<SessionKey>),
+}
+
+impl core::fmt::Debug for CredentialAnswer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NtHashes(h) => write!(f, "NtHashes({} candidates)", h.len()),
+            Self::PassThrough(k) => write!(f, "PassThrough(accepted: {})", k.is_some()),
+        }
+    }
+}
+
+/// What an outside validator needs to check the client's response (MS-NLMP 3.2.5.1.2 via
+/// NetrLogonSamLogon-style pass-through).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassThroughRequest {
+    /// The claimed identity.
+    pub identity: Identity,
+    /// The server challenge this context issued.
+    pub server_challenge: [u8; 8],
+    /// LmChallengeResponse as received.
+    pub lm_response: Vec<u8>,
+    /// NtChallengeResponse as received.
+    pub nt_response: Vec<u8>,
+}
+
+struct Pending {
+    negotiate: Vec<u8>,
+    challenge: Vec<u8>,
+    server_challenge: [u8; 8],
+    flags: NegotiateFlags,
+}
+
+struct Received {
+    pending: Pending,
+    bytes: Vec<u8>,
+    message: AuthenticateMessage,
+    response: NtlmV2Response,
+}
+
+enum State {
+    Initial,
+    ChallengeSent(Pending),
+    // Boxed: it holds the whole AUTHENTICATE, and pending contexts should stay small.
+    AwaitingCredentials(alloc::boxed::Box<Received>),
+    Done(Completed),
+    Failed(Error),
+}
+
+/// An NTLM server context.
+pub struct ServerContext {
+    config: ServerConfig,
+    state: State,
+}
+
+impl core::fmt::Debug for ServerContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = match &self.state {
+            State::Initial => "Initial",
+            State::ChallengeSent(_) => "ChallengeSent",
+            State::AwaitingCredentials(_) => "AwaitingCredentials",
+            State::Done(_) => "Done",
+            State::Failed(_) => "Failed",
+        };
+        f.debug_struct("ServerContext").field("state", &state).finish()
+    }
+}
+
+const LOGON_DENIED: Error = Error::new(ErrorKind::LogonDenied, "NTLM logon denied");
+
+impl ServerContext {
+    /// A new server context.
+    pub fn new(config: ServerConfig) -> Self {
+        Self { config, state: State::Initial }
+    }
+
+    /// Sets the server's channel bindings (e.g. from a `SECBUFFER_CHANNEL_BINDINGS` input).
+    pub fn set_channel_bindings(&mut self, bindings: ChannelBindings) {
+        self.config.channel_bindings = Some(bindings);
+    }
+
+    /// Feeds a client token: NEGOTIATE first (returns CHALLENGE), then AUTHENTICATE
+    /// (returns [`ServerStep::NeedCredentials`], or `Done` for an allowed anonymous logon).
+    pub fn step(
+        &mut self,
+        input: &[u8],
+        now: FileTime,
+        rng: &mut dyn Random,
+    ) -> Result<ServerStep> {
+        self.transition(|this, state| match state {
+            State::Initial => this.challenge(input, now, rng),
+            State::ChallengeSent(pending) => this.receive_authenticate(pending, input),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM server step in the wrong state")),
+        })
+    }
+
+    /// Starts connectionless NTLM (MS-NLMP 3.2.5.2.1): there is no NEGOTIATE; returns the
+    /// CHALLENGE to send.
+    pub fn start_datagram(&mut self, now: FileTime, rng: &mut dyn Random) -> Result<ServerStep> {
+        self.transition(|this, state| match state {
+            State::Initial => {
+                let offer = NegotiateFlags::UNICODE
+                    | NegotiateFlags::NTLM
+                    | NegotiateFlags::ALWAYS_SIGN
+                    | NegotiateFlags::EXTENDED_SESSIONSECURITY
+                    | NegotiateFlags::VERSION
+                    | NegotiateFlags::NEGOTIATE_128
+                    | NegotiateFlags::NEGOTIATE_56
+                    | NegotiateFlags::KEY_EXCH
+                    | NegotiateFlags::SIGN
+                    | NegotiateFlags::SEAL
+                    | NegotiateFlags::DATAGRAM;
+                this.issue_challenge(Vec::new(), offer, now, rng)
+            }
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "datagram start in the wrong state")),
+        })
+    }
+
+    /// Answers [`ServerStep::NeedCredentials`]; completes or fails the logon.
+    pub fn provide_credentials(
+        &mut self,
+        answer: CredentialAnswer,
+        now: FileTime,
+    ) -> Result<ServerStep> {
+        self.transition(|this, state| match state {
+            State::AwaitingCredentials(received) => this.verify(*received, answer, now),
+            _ => {
+                Err(Error::new(ErrorKind::OutOfSequence, "credentials provided in the wrong state"))
+            }
+        })
+    }
+
+    /// Runs one transition; an error leaves the context failed for good.
+    fn transition(
+        &mut self,
+        f: impl FnOnce(&Self, State) -> Result<(ServerStep, State)>,
+    ) -> Result<ServerStep> {
+        let state = core::mem::replace(&mut self.state, State::Failed(LOGON_DENIED));
+        let result = match state {
+            State::Failed(e) => Err(e),
+            State::Done(_) => Err(Error::new(
+                ErrorKind::OutOfSequence,
+                "NTLM server call after the handshake completed",
+            )),
+            other => f(self, other),
+        };
+        match result {
+            Ok((step, state)) => {
+                self.state = state;
+                Ok(step)
+            }
+            Err(e) => {
+                self.state = State::Failed(e);
+                Err(e)
+            }
+        }
+    }
+
+    fn challenge(
+        &self,
+        input: &[u8],
+        now: FileTime,
+        rng: &mut dyn Random,
+    ) -> Result<(ServerStep, State)> {
+        let negotiate = NegotiateMessage::decode(input)?;
+        let offered = negotiate.flags;
+        if !offered.contains(self.config.required_flags) {
+            return Err(Error::new(
+                ErrorKind::DowngradeDetected,
+                "NEGOTIATE does not offer the flags the server requires",
+            ));
+        }
+        self.issue_challenge(input.to_vec(), offered, now, rng)
+    }
+
+    /// Chooses the flags from the client's offer (MS-NLMP 3.2.5.1.1) and builds CHALLENGE.
+    fn issue_challenge(
+        &self,
+        negotiate: Vec<u8>,
+        offered: NegotiateFlags,
+        now: FileTime,
+        rng: &mut dyn Random,
+    ) -> Result<(ServerStep, State)> {
+        let echoed = NegotiateFlags::SIGN
+            | NegotiateFlags::SEAL
+            | NegotiateFlags::DATAGRAM
+            | NegotiateFlags::ALWAYS_SIGN
+            | NegotiateFlags::EXTENDED_SESSIONSECURITY
+            | NegotiateFlags::IDENTIFY
+            | NegotiateFlags::VERSION
+            | NegotiateFlags::NEGOTIATE_128
+            | NegotiateFlags::NEGOTIATE_56
+            | NegotiateFlags::KEY_EXCH;
+        let mut flags = (offered & echoed)
+            | NegotiateFlags::NTLM
+            | NegotiateFlags::TARGET_INFO
+            | NegotiateFlags::TARGET_TYPE_DOMAIN;
+        flags |= if offered.contains(NegotiateFlags::UNICODE) {
+            NegotiateFlags::UNICODE
+        } else {
+            NegotiateFlags::OEM
+        };
+        if offered.contains(NegotiateFlags::REQUEST_TARGET) {
+            flags |= NegotiateFlags::REQUEST_TARGET;
+        }
+        let mut server_challenge = [0u8; 8];
+        rng.fill_bytes(&mut server_challenge);
+        let message = ChallengeMessage {
+            flags,
+            target_name: self.config.nb_domain_name.clone(),
+            server_challenge,
+            reserved: [0; 8],
+            target_info: Some(self.target_info(now)),
+            version: Some(self.config.version),
+        };
+        let challenge = message.encode()?;
+        let pending = Pending { negotiate, challenge: challenge.clone(), server_challenge, flags };
+        Ok((ServerStep::Continue(challenge), State::ChallengeSent(pending)))
+    }
+
+    fn target_info(&self, now: FileTime) -> AvPairs {
+        let c = &self.config;
+        let mut pairs = AvPairs::new();
+        pairs.push(AvPair::NbDomainName(c.nb_domain_name.clone()));
+        pairs.push(AvPair::NbComputerName(c.nb_computer_name.clone()));
+        if let Some(name) = &c.dns_domain_name {
+            pairs.push(AvPair::DnsDomainName(name.clone()));
+        }
+        if let Some(name) = &c.dns_computer_name {
+            pairs.push(AvPair::DnsComputerName(name.clone()));
+        }
+        if let Some(name) = &c.dns_tree_name {
+            pairs.push(AvPair::DnsTreeName(name.clone()));
+        }
+        // Always sent: it obliges the client to send a MIC (MS-NLMP 3.1.5.1.2).
+        pairs.push(AvPair::Timestamp(now));
+        pairs
+    }
+
+    fn receive_authenticate(&self, pending: Pending, input: &[u8]) -> Result<(ServerStep, State)> {
+        let message = AuthenticateMessage::decode(input)?;
+        let identity = Identity {
+            user: message.user.clone(),
+            domain: message.domain.clone(),
+            workstation: message.workstation.clone(),
+        };
+        // MS-NLMP 3.2.5.1.2: anonymous is an empty user with no NT response and an LM
+        // response that is empty or Z(1).
+        let anonymous = message.user.is_empty()
+            && message.nt_challenge_response.is_empty()
+            && matches!(message.lm_challenge_response.as_slice(), [] | [0]);
+        if anonymous {
+            if !self.config.allow_anonymous {
+                return Err(Error::new(
+                    ErrorKind::LogonDenied,
+                    "anonymous logon refused by policy",
+                ));
+            }
+            let identity = Identity { workstation: identity.workstation, ..Identity::default() };
+            let flags = pending
+                .flags
+                .difference(NegotiateFlags::SIGN | NegotiateFlags::SEAL | NegotiateFlags::KEY_EXCH)
+                .union(NegotiateFlags::ANONYMOUS);
+            let done = Completed {
+                identity,
+                flags,
+                exported_session_key: SessionKey::from_bytes([0; 16]),
+            };
+            return Ok((ServerStep::Done(None), State::Done(done)));
+        }
+        if message.nt_challenge_response.len() == 24 {
+            // NTLMv1 (or LM). Supported only for decoding and the legacy crypto; this
+            // acceptor never completes such a logon unless policy allows and the
+            // legacy feature is compiled in — which it does not implement yet.
+            return Err(Error::new(ErrorKind::LogonDenied, "NTLMv1 response refused by policy"));
+        }
+        let response = NtlmV2Response::decode(&message.nt_challenge_response)?;
+        let step = ServerStep::NeedCredentials(identity);
+        let received = Received { pending, bytes: input.to_vec(), message, response };
+        Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
+    }
+
+    /// What a pass-through validator needs, while the context awaits credentials.
+    pub fn pass_through_request(&self) -> Result<PassThroughRequest> {
+        match &self.state {
+            State::AwaitingCredentials(r) => Ok(PassThroughRequest {
+                identity: Identity {
+                    user: r.message.user.clone(),
+                    domain: r.message.domain.clone(),
+                    workstation: r.message.workstation.clone(),
+                },
+                server_challenge: r.pending.server_challenge,
+                lm_response: r.message.lm_challenge_response.clone(),
+                nt_response: r.message.nt_challenge_response.clone(),
+            }),
+            State::Failed(e) => Err(*e),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "no AUTHENTICATE awaiting validation")),
+        }
+    }
+
+    /// Finds the candidate key whose NTProofStr matches, over the blob as received.
+    fn session_base_key(&self, r: &Received, hashes: &[NtHash]) -> Option<SessionKey> {
+        let user = &r.message.user;
+        let mut domains: Vec<&str> = alloc::vec![r.message.domain.as_str()];
+        if self.config.nil_domain_retry && !r.message.domain.is_empty() {
+            // MS-NLMP 3.2.5.1.2: some clients compute NTOWFv2 with a NIL domain.
+            domains.push("");
+        }
+        let mut found = None;
+        for hash in hashes {
+            for domain in &domains {
+                let key = crypto::ntowf_v2(hash, user, domain);
+                let proof =
+                    crypto::nt_proof_str(&key, &r.pending.server_challenge, r.response.blob.raw());
+                if crypto::ct_eq(&proof, &r.response.nt_proof_str) && found.is_none() {
+                    found = Some(crypto::session_base_key_v2(&key, &proof));
+                }
+            }
+        }
+        found
+    }
+
+    fn verify(
+        &self,
+        r: Received,
+        answer: CredentialAnswer,
+        now: FileTime,
+    ) -> Result<(ServerStep, State)> {
+        let base = match answer {
+            CredentialAnswer::NtHashes(hashes) => self.session_base_key(&r, &hashes),
+            CredentialAnswer::PassThrough(key) => key,
+        }
+        .ok_or(LOGON_DENIED)?;
+        let flags = r.pending.flags & r.message.flags;
+        let exported = if flags.contains(NegotiateFlags::KEY_EXCH) {
+            let encrypted: [u8; 16] =
+                r.message.encrypted_random_session_key.as_slice().try_into().map_err(|_| {
+                    Error::invalid_token(
+                        "AUTHENTICATE EncryptedRandomSessionKey is not 16 bytes under KEY_EXCH",
+                    )
+                })?;
+            crypto::decrypt_session_key(&base, &encrypted)?
+        } else {
+            base
+        };
+        let pairs = r.response.blob.av_pairs();
+        self.check_mic(&r, pairs, &exported)?;
+        self.check_channel_bindings(pairs)?;
+        self.check_spn(pairs)?;
+        if let Some(max) = self.config.max_skew {
+            if r.response.blob.timestamp().abs_diff(now) > max {
+                return Err(Error::new(
+                    ErrorKind::TimeSkew,
+                    "NTLMv2 blob timestamp outside the allowed skew",
+                ));
+            }
+        }
+        if !flags.contains(self.config.required_flags) {
+            return Err(Error::new(
+                ErrorKind::DowngradeDetected,
+                "AUTHENTICATE dropped flags the server requires",
+            ));
+        }
+        let identity = Identity {
+            user: r.message.user.clone(),
+            domain: r.message.domain.clone(),
+            workstation: r.message.workstation.clone(),
+        };
+        let done = Completed { identity, flags, exported_session_key: exported };
+        Ok((ServerStep::Done(None), State::Done(done)))
+    }
+
+    /// MS-NLMP 3.2.5.1.2: the MIC is required when the CHALLENGE carried a timestamp (ours
+    /// always does); MsvAvFlags must announce it and it must match, in constant time.
+    fn check_mic(&self, r: &Received, pairs: &AvPairs, exported: &SessionKey) -> Result<()> {
+        let announced = pairs.get_flags().is_some_and(|f| f.contains(AvFlags::MIC_PRESENT));
+        if !self.config.require_mic && !announced {
+            return Ok(());
+        }
+        let Some(received_mic) = r.message.mic.filter(|_| announced) else {
+            return Err(Error::new(ErrorKind::LogonDenied, "AUTHENTICATE MIC required but absent"));
+        };
+        let mut zeroed = r.bytes.clone();
+        zero_mic(&mut zeroed)?;
+        let expected = crypto::mic(exported, &r.pending.negotiate, &r.pending.challenge, &zeroed);
+        if crypto::ct_eq(&expected, &received_mic) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::MessageAltered, "AUTHENTICATE MIC does not match"))
+        }
+    }
+
+    fn check_channel_bindings(&self, pairs: &AvPairs) -> Result<()> {
+        // MS-NLMP 3.2.5.1.2: an all-zero value means the client had no bindings to give.
+        let sent = pairs.get_channel_bindings().filter(|h| **h != [0u8; 16]);
+        let expected = self.config.channel_bindings.as_ref().map(ChannelBindings::hash);
+        let bad = |detail| Err(Error::new(ErrorKind::BadBindings, detail));
+        match (self.config.channel_binding_policy, sent, expected) {
+            (Policy::Ignore, _, _) => Ok(()),
+            (Policy::Require, None, _) => bad("channel bindings required but absent"),
+            (Policy::Require, Some(_), None) => {
+                bad("channel bindings required but the server has none")
+            }
+            (_, Some(sent), Some(expected)) if !crypto::ct_eq(sent, &expected) => {
+                bad("channel bindings do not match")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_spn(&self, pairs: &AvPairs) -> Result<()> {
+        let sent = pairs.get_target_name().filter(|s| !s.is_empty());
+        let known =
+            |spn: &str| self.config.expected_spns.iter().any(|e| e.eq_ignore_ascii_case(spn));
+        let wrong = |detail| Err(Error::new(ErrorKind::WrongPrincipal, detail));
+        match (self.config.spn_policy, sent) {
+            (Policy::Ignore, _) => Ok(()),
+            (Policy::Require, None) => wrong("target SPN required but absent"),
+            (Policy::Require, Some(spn)) if !known(spn) => wrong("target SPN is not this server's"),
+            (Policy::Accept, Some(spn)) if !self.config.expected_spns.is_empty() && !known(spn) => {
+                wrong("target SPN is not this server's")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn completed(&self) -> Result<&Completed> {
+        match &self.state {
+            State::Done(done) => Ok(done),
+            State::Failed(e) => Err(*e),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM server handshake not complete")),
+        }
+    }
+
+    /// Whether the handshake completed.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.state, State::Done(_))
+    }
+
+    /// The authenticated client identity.
+    pub fn identity(&self) -> Result<&Identity> {
+        self.completed().map(|c| &c.identity)
+    }
+
+    /// The negotiated flags.
+    pub fn flags(&self) -> Result<NegotiateFlags> {
+        self.completed().map(|c| c.flags)
+    }
+
+    /// The exported session key.
+    pub fn session_key(&self) -> Result<&SessionKey> {
+        self.completed().map(|c| &c.exported_session_key)
+    }
+
+    /// Turns the completed context into a message-protection session.
+    pub fn into_session(self) -> Result<Session> {
+        let done = self.completed()?;
+        Session::new(SessionParams {
+            flags: done.flags,
+            exported_session_key: done.exported_session_key.clone(),
+            role: Role::Server,
+        })
+    }
+}

@@ -1,0 +1,484 @@
+//! Message integrity and confidentiality after authentication (MS-NLMP 3.4): sign, verify,
+//! seal, unseal, GSS-style wrap / unwrap and SSPI-style encrypt / decrypt over buffers.
+//!
+//! A [`Session`] is built from the negotiated flags and the exported session key.
+//!
+//! - **Extended session security** (ESS, every modern peer): directional HMAC-MD5 signing
+//!   keys and directional RC4 sealing handles (MS-NLMP 3.4.4.2, 3.4.5.2, 3.4.5.3). The two
+//!   directions are independent, so [`Session::split`] gives a [`SendHalf`] and a
+//!   [`RecvHalf`] for full-duplex use on two tasks or threads.
+//! - **Without ESS** (feature `legacy-ntlmv1` only): CRC32 signatures and one RC4 state
+//!   shared by both directions (MS-NLMP 3.4.4.1, "half-duplex"), so no split.
+//!
+//! # Sequence numbers
+//!
+//! Connection-oriented sessions (no DATAGRAM flag) number messages themselves: outgoing
+//! and incoming counters start at 0; every sign / seal / wrap / encrypt uses and increments
+//! the outgoing one; every verify / unseal / unwrap / decrypt checks the incoming one and
+//! increments it only on success (MS-NLMP 3.4.4). Datagram sessions (DATAGRAM flag) take
+//! the number from the caller: use the `*_with_seq` methods. Calling the other family
+//! returns [`ErrorKind::UnsupportedFunction`]. In datagram mode the RC4 handle is re-keyed
+//! for every message with MD5(SealingKey ‖ SeqNum) (MS-NLMP 3.4), so messages may arrive
+//! in any order; replay detection is then the caller's job.
+//!
+//! # Failures
+//!
+//! A signature whose SeqNum is not the expected one is [`ErrorKind::OutOfSequence`]; any
+//! other mismatch is [`ErrorKind::MessageAltered`]. A rejected sealed message is zeroed
+//! before the error returns, so no plaintext is released. After any error from a receiving
+//! call the receiving direction is closed: every later receiving call fails with the same
+//! kind (the sending direction is unaffected). Sending calls only fail on misuse, checked
+//! before any state changes, and stay usable.
+//!
+//! Without ESS the SeqNum field is RC4-encrypted, so anything that shifts the shared
+//! keystream (a replayed, dropped or truncated message) also reads as `OutOfSequence`.
+//!
+//! # Secrets
+//!
+//! Keys and cipher states are zeroized on drop: `SealKey` and the RC4 states directly; the
+//! HMAC-MD5 states through their parts (the MD5 cores and block buffers wipe themselves
+//! in `Drop` under the `zeroize` features this crate enables, although `Hmac<Md5>` does not
+//! implement the `ZeroizeOnDrop` marker). `Debug` output never shows key material.
+//!
+//! # Allocation
+//!
+//! `sign`, `verify`, `seal_in_place`, `unseal_in_place`, `wrap_in_place`,
+//! `unwrap_in_place`, `encrypt` and `decrypt` never allocate; `wrap` and `unwrap` allocate
+//! the returned vector.
+
+mod engine;
+mod payload;
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::buffer::SecBuffer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::flags::NegotiateFlags;
+use crate::ntlm::crypto::{Direction, SessionKey, Signature, hmac_md5_keyed, seal_key, sign_key};
+
+use engine::{Channel, Cipher, Dir, Mac, Policy};
+
+/// `cbMaxSignature` of SecPkgContext_Sizes: an NTLMSSP_MESSAGE_SIGNATURE is 16 bytes.
+pub const MAX_SIGNATURE: usize = 16;
+/// `cbSecurityTrailer`: the TOKEN buffer of encrypt must hold 16 bytes.
+pub const SECURITY_TRAILER: usize = 16;
+/// `cbBlockSize`: RC4 is a stream cipher, so no padding.
+pub const BLOCK_SIZE: usize = 0;
+/// `cbMaxToken` of the NTLM package.
+pub const MAX_TOKEN: usize = 2888;
+/// `SECQOP_WRAP_NO_ENCRYPT`: encrypt produces the signature but leaves the data in clear.
+pub const SECQOP_WRAP_NO_ENCRYPT: u32 = 0x8000_0001;
+
+/// SecPkgContext_Sizes for NTLM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sizes {
+    /// `cbMaxToken`: the largest handshake token.
+    pub max_token: usize,
+    /// `cbMaxSignature`: the size of a signature.
+    pub max_signature: usize,
+    /// `cbBlockSize`: messages need no padding.
+    pub block_size: usize,
+    /// `cbSecurityTrailer`: the size of the TOKEN buffer for encrypt.
+    pub security_trailer: usize,
+}
+
+/// The sizes an NTLM session reports (QueryContextAttributes(SECPKG_ATTR_SIZES)).
+pub const fn sizes() -> Sizes {
+    Sizes {
+        max_token: MAX_TOKEN,
+        max_signature: MAX_SIGNATURE,
+        block_size: BLOCK_SIZE,
+        security_trailer: SECURITY_TRAILER,
+    }
+}
+
+/// Which end of the authentication this session is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The initiator: sends with the client-to-server keys.
+    Client,
+    /// The acceptor: sends with the server-to-client keys.
+    Server,
+}
+
+impl Role {
+    /// (outgoing, incoming) key directions.
+    const fn directions(self) -> (Direction, Direction) {
+        match self {
+            Self::Client => (Direction::ClientToServer, Direction::ServerToClient),
+            Self::Server => (Direction::ServerToClient, Direction::ClientToServer),
+        }
+    }
+}
+
+/// What a session is made from: the outcome of a completed handshake.
+#[derive(Clone, Debug)]
+pub struct SessionParams {
+    /// The negotiated NTLM flags.
+    pub flags: NegotiateFlags,
+    /// The ExportedSessionKey (MS-NLMP 3.1.5.1.2, 3.2.5.1.2); its `Debug` is redacted.
+    pub exported_session_key: SessionKey,
+    /// Which side this session is.
+    pub role: Role,
+}
+
+/// One direction with its own RC4 handle (ESS).
+struct Half {
+    policy: Policy,
+    chan: Channel,
+    cipher: Cipher,
+}
+
+impl Half {
+    /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
+    /// keyed here once and cloned per message.
+    fn new(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Self> {
+        let signer = hmac_md5_keyed(sign_key(key, direction).as_bytes());
+        let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
+        Ok(Self {
+            policy: Policy::from_flags(flags),
+            chan: Channel::new(Mac::Hmac { signer, key_exch }),
+            cipher: Cipher::new(seal_key(flags, key, direction))?,
+        })
+    }
+
+    fn dir(&mut self) -> Dir<'_> {
+        Dir { policy: self.policy, chan: &mut self.chan, cipher: &mut self.cipher }
+    }
+}
+
+impl fmt::Debug for Half {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Half").field("policy", &self.policy).field("channel", &self.chan).finish()
+    }
+}
+
+/// The sending direction of a split ESS session: sign, seal, wrap, encrypt.
+#[derive(Debug)]
+pub struct SendHalf(Half);
+
+/// The receiving direction of a split ESS session: verify, unseal, unwrap, decrypt.
+#[derive(Debug)]
+pub struct RecvHalf(Half);
+
+// Sessions are few and long-lived; boxing the common ESS variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum Inner {
+    Ess {
+        send: SendHalf,
+        recv: RecvHalf,
+    },
+    /// MS-NLMP 3.4: without ESS "only one key is used for sealing": one RC4 state serves
+    /// both directions; each direction keeps its own sequence number.
+    #[cfg(feature = "legacy-ntlmv1")]
+    Legacy {
+        policy: Policy,
+        send: Channel,
+        recv: Channel,
+        cipher: Cipher,
+    },
+}
+
+/// Message protection for a completed NTLM context. See the [module docs](self).
+pub struct Session {
+    role: Role,
+    flags: NegotiateFlags,
+    inner: Inner,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Session");
+        d.field("role", &self.role).field("flags", &self.flags);
+        match &self.inner {
+            Inner::Ess { send, recv } => d.field("send", &send.0.chan).field("recv", &recv.0.chan),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Inner::Legacy { send, recv, .. } => d.field("send", send).field("recv", recv),
+        };
+        d.finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "legacy-ntlmv1")]
+fn legacy(flags: NegotiateFlags, key: &SessionKey) -> Result<Inner> {
+    let policy = Policy::from_flags(flags);
+    if policy.datagram && policy.seal {
+        return Err(Error::new(
+            ErrorKind::UnsupportedFunction,
+            "MS-NLMP 3.4.3: connectionless sealing needs extended session security",
+        ));
+    }
+    // The one key: SEALKEY without ESS does not depend on the direction.
+    let cipher = Cipher::new(seal_key(flags, key, Direction::ClientToServer))?;
+    Ok(Inner::Legacy {
+        policy,
+        send: Channel::new(Mac::Crc32),
+        recv: Channel::new(Mac::Crc32),
+        cipher,
+    })
+}
+
+#[cfg(not(feature = "legacy-ntlmv1"))]
+fn legacy(_flags: NegotiateFlags, _key: &SessionKey) -> Result<Inner> {
+    Err(Error::new(
+        ErrorKind::UnsupportedFunction,
+        "signing or sealing without extended session security needs the legacy-ntlmv1 feature",
+    ))
+}
+
+/// Public sending methods, shared by [`Session`] and [`SendHalf`].
+macro_rules! send_methods {
+    ($dir:ident) => {
+        /// Signs `msg` (GSS_GetMICEx, MS-NLMP 3.4.4): a real signature with SIGN, the dummy
+        /// signature with only ALWAYS_SIGN, `UnsupportedFunction` with neither.
+        pub fn sign(&mut self, msg: &[u8]) -> Result<Signature> {
+            self.$dir().sign(None, msg)
+        }
+
+        /// [`sign`](Self::sign) with the caller's sequence number (datagram sessions).
+        pub fn sign_with_seq(&mut self, seq: u32, msg: &[u8]) -> Result<Signature> {
+            self.$dir().sign(Some(seq), msg)
+        }
+
+        /// Seals `data` in place and returns its signature (SEAL, MS-NLMP 3.4.3): the data
+        /// is RC4-encrypted, the signature covers the plaintext. Needs SEAL.
+        pub fn seal_in_place(&mut self, data: &mut [u8]) -> Result<Signature> {
+            self.$dir().seal(None, data)
+        }
+
+        /// [`seal_in_place`](Self::seal_in_place) with the caller's sequence number.
+        pub fn seal_in_place_with_seq(&mut self, seq: u32, data: &mut [u8]) -> Result<Signature> {
+            self.$dir().seal(Some(seq), data)
+        }
+
+        /// GSS_WrapEx: a new token = 16-byte signature ‖ data, the data sealed when SEAL
+        /// was negotiated and in clear (signed only) otherwise.
+        pub fn wrap(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+            self.$dir().wrap(None, data)
+        }
+
+        /// [`wrap`](Self::wrap) with the caller's sequence number.
+        pub fn wrap_with_seq(&mut self, seq: u32, data: &[u8]) -> Result<Vec<u8>> {
+            self.$dir().wrap(Some(seq), data)
+        }
+
+        /// [`wrap`](Self::wrap) without allocating: `token` holds 16 bytes of room followed
+        /// by the plaintext; the signature is written into the room and the rest is sealed
+        /// (or left in clear without SEAL). Shorter than 16 bytes: `BufferTooSmall`.
+        pub fn wrap_in_place(&mut self, token: &mut [u8]) -> Result<()> {
+            self.$dir().wrap_in_place(None, token)
+        }
+
+        /// [`wrap_in_place`](Self::wrap_in_place) with the caller's sequence number.
+        pub fn wrap_in_place_with_seq(&mut self, seq: u32, token: &mut [u8]) -> Result<()> {
+            self.$dir().wrap_in_place(Some(seq), token)
+        }
+
+        /// EncryptMessage. `qop` 0 seals (or only signs, without SEAL);
+        /// [`SECQOP_WRAP_NO_ENCRYPT`] only signs; anything else is `QopNotSupported`. The one
+        /// TOKEN buffer receives the signature and is narrowed to 16 bytes (missing:
+        /// `InvalidToken`, smaller: `BufferTooSmall`); DATA buffers are sealed in place;
+        /// read-only DATA buffers are not encrypted but signed per MS-NLMP 3.4.6.1 (with ESS
+        /// all of them, without ESS only READONLY_WITH_CHECKSUM ones); other buffers, such
+        /// as PADDING, are left alone.
+        pub fn encrypt(&mut self, qop: u32, buffers: &mut [SecBuffer<'_>]) -> Result<()> {
+            self.$dir().encrypt(None, qop, buffers)
+        }
+
+        /// [`encrypt`](Self::encrypt) with the caller's sequence number.
+        pub fn encrypt_with_seq(
+            &mut self,
+            qop: u32,
+            seq: u32,
+            buffers: &mut [SecBuffer<'_>],
+        ) -> Result<()> {
+            self.$dir().encrypt(Some(seq), qop, buffers)
+        }
+    };
+}
+
+/// Public receiving methods, shared by [`Session`] and [`RecvHalf`].
+macro_rules! recv_methods {
+    ($dir:ident) => {
+        /// Verifies `sig` over `msg` (GSS_VerifyMICEx, MS-NLMP 3.4.4). With only
+        /// ALWAYS_SIGN, exactly the dummy signature is accepted.
+        pub fn verify(&mut self, msg: &[u8], sig: &Signature) -> Result<()> {
+            self.$dir().verify(None, msg, sig)
+        }
+
+        /// [`verify`](Self::verify) with the caller's sequence number (datagram sessions).
+        pub fn verify_with_seq(&mut self, seq: u32, msg: &[u8], sig: &Signature) -> Result<()> {
+            self.$dir().verify(Some(seq), msg, sig)
+        }
+
+        /// Unseals `data` in place and checks `sig` over the plaintext. On any error the
+        /// buffer is zeroed. Needs SEAL.
+        pub fn unseal_in_place(&mut self, data: &mut [u8], sig: &Signature) -> Result<()> {
+            self.$dir().unseal(None, data, sig)
+        }
+
+        /// [`unseal_in_place`](Self::unseal_in_place) with the caller's sequence number.
+        pub fn unseal_in_place_with_seq(
+            &mut self,
+            seq: u32,
+            data: &mut [u8],
+            sig: &Signature,
+        ) -> Result<()> {
+            self.$dir().unseal(Some(seq), data, sig)
+        }
+
+        /// GSS_UnwrapEx of a `wrap` token: the plaintext, or an error and no
+        /// data. A token shorter than its 16-byte signature is `InvalidToken`.
+        pub fn unwrap(&mut self, token: &[u8]) -> Result<Vec<u8>> {
+            self.$dir().unwrap(None, token)
+        }
+
+        /// [`unwrap`](Self::unwrap) with the caller's sequence number.
+        pub fn unwrap_with_seq(&mut self, seq: u32, token: &[u8]) -> Result<Vec<u8>> {
+            self.$dir().unwrap(Some(seq), token)
+        }
+
+        /// [`unwrap`](Self::unwrap) without allocating: returns the plaintext part of
+        /// `token` (its bytes after the signature). On a sealed session's rejected token
+        /// that part is zeroed.
+        pub fn unwrap_in_place<'t>(&mut self, token: &'t mut [u8]) -> Result<&'t mut [u8]> {
+            self.$dir().unwrap_in_place(None, token)
+        }
+
+        /// [`unwrap_in_place`](Self::unwrap_in_place) with the caller's sequence number.
+        pub fn unwrap_in_place_with_seq<'t>(
+            &mut self,
+            seq: u32,
+            token: &'t mut [u8],
+        ) -> Result<&'t mut [u8]> {
+            self.$dir().unwrap_in_place(Some(seq), token)
+        }
+
+        /// DecryptMessage; returns the QOP: 0 when SEAL was negotiated (data decrypted),
+        /// [`SECQOP_WRAP_NO_ENCRYPT`] otherwise (data only verified). NTLM signatures do
+        /// not say whether the sender encrypted, so the session's flags decide; a message
+        /// sent with `SECQOP_WRAP_NO_ENCRYPT` on a sealing session fails here.
+        ///
+        /// Either one TOKEN buffer (at least 16 bytes, else `InvalidToken`) with DATA
+        /// buffers decrypted in place (read-only ones only verified), or one STREAM buffer
+        /// holding signature ‖ sealed data plus one DATA buffer: afterwards the STREAM
+        /// buffer holds the 16-byte signature and the DATA buffer the plaintext, both
+        /// borrowed from the stream's memory (a stream of at least 16 bytes is split this
+        /// way even when the check then fails). On any error decrypted data is zeroed.
+        pub fn decrypt(&mut self, buffers: &mut [SecBuffer<'_>]) -> Result<u32> {
+            self.$dir().decrypt(None, buffers)
+        }
+
+        /// [`decrypt`](Self::decrypt) with the caller's sequence number.
+        pub fn decrypt_with_seq(&mut self, seq: u32, buffers: &mut [SecBuffer<'_>]) -> Result<u32> {
+            self.$dir().decrypt(Some(seq), buffers)
+        }
+    };
+}
+
+impl Session {
+    /// Derives the session's keys from `params`.
+    ///
+    /// Without EXTENDED_SESSIONSECURITY, SIGN or SEAL need the `legacy-ntlmv1` feature
+    /// (otherwise `UnsupportedFunction`), and a non-ESS datagram session cannot SEAL
+    /// (MS-NLMP 3.4.3). A session that negotiated neither SIGN nor SEAL still exists: it
+    /// hands out dummy signatures under ALWAYS_SIGN and refuses everything else.
+    pub fn new(params: SessionParams) -> Result<Self> {
+        let SessionParams { flags, exported_session_key: key, role } = params;
+        let ess = flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY);
+        let protects = flags.intersects(NegotiateFlags::SIGN | NegotiateFlags::SEAL);
+        let inner = if ess || !protects {
+            let (outgoing, incoming) = role.directions();
+            Inner::Ess {
+                send: SendHalf(Half::new(flags, &key, outgoing)?),
+                recv: RecvHalf(Half::new(flags, &key, incoming)?),
+            }
+        } else {
+            legacy(flags, &key)?
+        };
+        Ok(Self { role, flags, inner })
+    }
+
+    /// Which side this session is.
+    pub const fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The negotiated flags.
+    pub const fn flags(&self) -> NegotiateFlags {
+        self.flags
+    }
+
+    /// Splits an ESS session into independent sending and receiving halves, e.g. to seal
+    /// on one task and unseal on another. Without ESS both directions share one RC4 state,
+    /// so that is `UnsupportedFunction` (and the session is consumed: check
+    /// [`flags`](Self::flags) first).
+    pub fn split(self) -> Result<(SendHalf, RecvHalf)> {
+        match self.inner {
+            Inner::Ess { send, recv } => Ok((send, recv)),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Inner::Legacy { .. } => Err(Error::new(
+                ErrorKind::UnsupportedFunction,
+                "a session without extended session security shares one RC4 state",
+            )),
+        }
+    }
+
+    /// Re-initialises both RC4 handles from their sealing keys, leaving sequence numbers
+    /// as they are. SPNEGO calls this right after the mechListMIC: MS-SPNG 3.3.5.1 saves
+    /// the RC4 key state before the MIC and restores it after, so the first application
+    /// message sees the same key state as the MIC; as the MIC is the handle's first use,
+    /// that is the freshly keyed state (what Windows, gss-ntlmssp and Samba do). The MIC
+    /// uses sequence number 0, the first application message 1. Without ESS the one
+    /// shared handle is reset. A closed receiving direction stays closed.
+    pub fn reset_rc4_for_mech_list_mic(&mut self) -> Result<()> {
+        match &mut self.inner {
+            Inner::Ess { send, recv } => {
+                send.0.cipher.reset()?;
+                recv.0.cipher.reset()
+            }
+            #[cfg(feature = "legacy-ntlmv1")]
+            Inner::Legacy { cipher, .. } => cipher.reset(),
+        }
+    }
+
+    fn send_dir(&mut self) -> Dir<'_> {
+        match &mut self.inner {
+            Inner::Ess { send, .. } => send.0.dir(),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Inner::Legacy { policy, send, cipher, .. } => {
+                Dir { policy: *policy, chan: send, cipher }
+            }
+        }
+    }
+
+    fn recv_dir(&mut self) -> Dir<'_> {
+        match &mut self.inner {
+            Inner::Ess { recv, .. } => recv.0.dir(),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Inner::Legacy { policy, recv, cipher, .. } => {
+                Dir { policy: *policy, chan: recv, cipher }
+            }
+        }
+    }
+
+    send_methods!(send_dir);
+    recv_methods!(recv_dir);
+}
+
+impl SendHalf {
+    fn send_dir(&mut self) -> Dir<'_> {
+        self.0.dir()
+    }
+
+    send_methods!(send_dir);
+}
+
+impl RecvHalf {
+    fn recv_dir(&mut self) -> Dir<'_> {
+        self.0.dir()
+    }
+
+    recv_methods!(recv_dir);
+}

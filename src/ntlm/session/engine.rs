@@ -1,0 +1,370 @@
+//! The per-direction machinery behind [`Session`](super::Session): checksums, RC4 handles,
+//! sequence numbers, and the sign / verify / seal / unseal steps of MS-NLMP 3.4.
+
+use core::fmt;
+
+use zeroize::Zeroize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::flags::NegotiateFlags;
+use crate::ntlm::crypto::{HmacMd5, Rc4, SealKey, Signature, ct_eq, ess_signature, md5};
+
+use super::payload::{Payload, ReadOnly};
+
+/// What the negotiated flags allow (MS-NLMP 3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Policy {
+    /// SIGN: real signatures.
+    pub sign: bool,
+    /// SEAL: encryption (and its implied signature).
+    pub seal: bool,
+    /// ALWAYS_SIGN: the dummy signature when SIGN is absent (MS-NLMP 3.4.3).
+    pub always_sign: bool,
+    /// DATAGRAM: connectionless; the caller supplies sequence numbers.
+    pub datagram: bool,
+    /// EXTENDED_SESSIONSECURITY: HMAC-MD5 signatures and directional keys.
+    pub ess: bool,
+}
+
+impl Policy {
+    pub(super) fn from_flags(flags: NegotiateFlags) -> Self {
+        Self {
+            sign: flags.contains(NegotiateFlags::SIGN),
+            seal: flags.contains(NegotiateFlags::SEAL),
+            always_sign: flags.contains(NegotiateFlags::ALWAYS_SIGN),
+            datagram: flags.contains(NegotiateFlags::DATAGRAM),
+            ess: flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY),
+        }
+    }
+}
+
+/// How one direction computes its checksum.
+pub(super) enum Mac {
+    /// MS-NLMP 3.4.4.2: HMAC-MD5 keyed once with SIGNKEY and cloned per message; the
+    /// checksum is RC4'd only under KEY_EXCH.
+    Hmac { signer: HmacMd5, key_exch: bool },
+    /// MS-NLMP 3.4.4.1: CRC32, always RC4'd together with RandomPad and SeqNum.
+    #[cfg(feature = "legacy-ntlmv1")]
+    Crc32,
+}
+
+/// A checksum over the plaintext, waiting for the RC4 step that finishes the signature.
+///
+/// SEAL (MS-NLMP 3.4.3) RC4s the message before the checksum, yet the checksum covers the
+/// plaintext: so the sender computes this first, encrypts, then finishes.
+enum Pending {
+    Hmac {
+        signature: Signature,
+        key_exch: bool,
+    },
+    #[cfg(feature = "legacy-ntlmv1")]
+    Crc32(u32),
+}
+
+impl Mac {
+    fn checksum<'m>(&self, seq: u32, parts: impl Iterator<Item = &'m [u8]>) -> Pending {
+        match self {
+            Self::Hmac { signer, key_exch } => Pending::Hmac {
+                signature: ess_signature(signer, None, seq, parts),
+                key_exch: *key_exch,
+            },
+            #[cfg(feature = "legacy-ntlmv1")]
+            Self::Crc32 => {
+                let mut crc = crc32fast::Hasher::new();
+                for part in parts {
+                    crc.update(part);
+                }
+                Pending::Crc32(crc.finalize())
+            }
+        }
+    }
+}
+
+impl Pending {
+    fn finish(self, rc4: &mut Rc4, seq: u32) -> Signature {
+        match self {
+            Self::Hmac { signature, key_exch: false } => signature,
+            Self::Hmac { signature, key_exch: true } => {
+                let mut checksum = [0u8; 8];
+                for (dst, src) in checksum.iter_mut().zip(signature.as_bytes().iter().skip(4)) {
+                    *dst = *src;
+                }
+                rc4.apply(&mut checksum);
+                Signature::new(checksum, seq.to_le_bytes())
+            }
+            #[cfg(feature = "legacy-ntlmv1")]
+            Self::Crc32(crc) => crc32_mac(rc4, seq, crc),
+        }
+    }
+}
+
+/// MS-NLMP 3.4.4.1 from a computed CRC32: RC4(RandomPad ‖ CRC32 ‖ SeqNum), then RandomPad
+/// set to 0 as the text says and Windows does (the 4.2.2.4 example prints the RC4'd pad).
+///
+/// `crypto::crc32_signature` computes the same from the message; sealing needs the CRC of
+/// the plaintext taken before the data is encrypted, hence this split.
+#[cfg(feature = "legacy-ntlmv1")]
+fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
+    let mut block = [0u8; 12];
+    let fields = crc.to_le_bytes().into_iter().chain(seq.to_le_bytes());
+    for (dst, src) in block.iter_mut().skip(4).zip(fields) {
+        *dst = src;
+    }
+    rc4.apply(&mut block);
+    let mut checksum = [0u8; 8];
+    for (dst, src) in checksum.iter_mut().skip(4).zip(block.iter().skip(4)) {
+        *dst = *src;
+    }
+    let mut seq_field = [0u8; 4];
+    for (dst, src) in seq_field.iter_mut().zip(block.iter().skip(8)) {
+        *dst = *src;
+    }
+    Signature::new(checksum, seq_field)
+}
+
+/// An RC4 handle and the sealing key it is (re)initialised from.
+pub(super) struct Cipher {
+    key: SealKey,
+    rc4: Rc4,
+}
+
+impl Cipher {
+    pub(super) fn new(key: SealKey) -> Result<Self> {
+        let rc4 = Rc4::new(key.as_bytes())?;
+        Ok(Self { key, rc4 })
+    }
+
+    /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC.
+    pub(super) fn reset(&mut self) -> Result<()> {
+        self.rc4 = Rc4::new(self.key.as_bytes())?;
+        Ok(())
+    }
+
+    /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
+    /// SealingKey' = MD5(SealingKey ‖ SequenceNumber); RC4Init(Handle, SealingKey'), before
+    /// the SEAL, SIGN and MAC steps of that message.
+    fn rekey_for(&mut self, seq: u32) -> Result<()> {
+        let mut per_message = md5(&[self.key.as_bytes(), &seq.to_le_bytes()]);
+        let rc4 = Rc4::new(&per_message);
+        per_message.zeroize();
+        self.rc4 = rc4?;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(<redacted>)")
+    }
+}
+
+/// One direction's checksum, sequence counter and, for receiving, its failure.
+pub(super) struct Channel {
+    mac: Mac,
+    seq: u32,
+    failed: Option<ErrorKind>,
+}
+
+impl Channel {
+    pub(super) fn new(mac: Mac) -> Self {
+        Self { mac, seq: 0, failed: None }
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mac = match self.mac {
+            Mac::Hmac { key_exch, .. } => {
+                if key_exch {
+                    "HMAC-MD5+RC4"
+                } else {
+                    "HMAC-MD5"
+                }
+            }
+            #[cfg(feature = "legacy-ntlmv1")]
+            Mac::Crc32 => "CRC32+RC4",
+        };
+        f.debug_struct("Channel")
+            .field("mac", &mac)
+            .field("next_seq", &self.seq)
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+/// A borrowed view of one direction: what every operation runs on, whether the RC4 handle
+/// is the direction's own (ESS) or shared with the other direction (non-ESS).
+pub(super) struct Dir<'s> {
+    pub policy: Policy,
+    pub chan: &'s mut Channel,
+    pub cipher: &'s mut Cipher,
+}
+
+fn unsupported(detail: &'static str) -> Error {
+    Error::new(ErrorKind::UnsupportedFunction, detail)
+}
+
+impl Dir<'_> {
+    /// The sequence number of this message: kept inside in connection mode (MS-NLMP 3.4.4:
+    /// starts at 0, one more per message), given by the caller in datagram mode.
+    fn seq(&self, given: Option<u32>) -> Result<u32> {
+        match (self.policy.datagram, given) {
+            (false, None) => Ok(self.chan.seq),
+            (true, Some(seq)) => Ok(seq),
+            (false, Some(_)) => Err(unsupported(
+                "connection-oriented session keeps its own sequence numbers; call the method without _with_seq",
+            )),
+            (true, None) => Err(unsupported(
+                "datagram session takes sequence numbers from the caller; call the _with_seq method",
+            )),
+        }
+    }
+
+    fn begin(&mut self, seq: u32) -> Result<()> {
+        if self.policy.datagram { self.cipher.rekey_for(seq) } else { Ok(()) }
+    }
+
+    fn advance(&mut self) {
+        if !self.policy.datagram {
+            // MS-NLMP 3.4.4 does not say what follows 2^32-1; wrap like every peer does.
+            self.chan.seq = self.chan.seq.wrapping_add(1);
+        }
+    }
+
+    /// SIGN / SEAL (MS-NLMP 3.4.3, 3.4.4): the signature over `payload`, which is
+    /// RC4-encrypted in place when `encrypt`. Nothing changes state before every check passed.
+    pub(super) fn protect<P: Payload + ?Sized>(
+        &mut self,
+        given: Option<u32>,
+        payload: &mut P,
+        encrypt: bool,
+    ) -> Result<Signature> {
+        let seq = self.seq(given)?;
+        if encrypt && !self.policy.seal {
+            return Err(unsupported("SEAL was not negotiated"));
+        }
+        if !encrypt && !self.policy.sign {
+            // MS-NLMP 3.4.3: without SIGN, ALWAYS_SIGN asks for the dummy signature.
+            return if self.policy.always_sign {
+                Ok(Signature::DUMMY)
+            } else {
+                Err(unsupported("neither SIGN nor ALWAYS_SIGN was negotiated"))
+            };
+        }
+        payload.check(encrypt)?;
+        self.begin(seq)?;
+        let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
+        if encrypt {
+            payload.apply(&mut self.cipher.rc4);
+        }
+        let signature = pending.finish(&mut self.cipher.rc4, seq);
+        self.advance();
+        Ok(signature)
+    }
+
+    /// Runs a receive operation: refused once the direction has failed, and any error it
+    /// returns closes the direction for good (errors are sticky).
+    pub(super) fn guard<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if let Some(kind) = self.chan.failed {
+            return Err(Error::new(kind, "receive direction closed by an earlier failure"));
+        }
+        let result = op(self);
+        if let Err(e) = &result {
+            self.chan.failed = Some(e.kind());
+        }
+        result
+    }
+
+    /// VERIFY / UNSEAL without the guard: decrypts `payload` when `decrypt`, recomputes the
+    /// signature and compares. A rejected message is wiped before returning.
+    pub(super) fn accept_unguarded<P: Payload + ?Sized>(
+        &mut self,
+        given: Option<u32>,
+        payload: &mut P,
+        received: &Signature,
+        decrypt: bool,
+    ) -> Result<()> {
+        let seq = self.seq(given)?;
+        if decrypt && !self.policy.seal {
+            return Err(unsupported("SEAL was not negotiated"));
+        }
+        if !decrypt && !self.policy.sign {
+            return if !self.policy.always_sign {
+                Err(unsupported("neither SIGN nor ALWAYS_SIGN was negotiated"))
+            } else if received.ct_eq(&Signature::DUMMY) {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    ErrorKind::MessageAltered,
+                    "expected the ALWAYS_SIGN dummy signature",
+                ))
+            };
+        }
+        payload.check(decrypt)?;
+        self.begin(seq)?;
+        if decrypt {
+            payload.apply(&mut self.cipher.rc4);
+        }
+        let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
+        let expected = pending.finish(&mut self.cipher.rc4, seq);
+        if let Err(e) = compare(&expected, received, self.policy.ess) {
+            if decrypt {
+                payload.wipe();
+            }
+            return Err(e);
+        }
+        self.advance();
+        Ok(())
+    }
+
+    /// [`Dir::accept_unguarded`] under the guard.
+    pub(super) fn accept<P: Payload + ?Sized>(
+        &mut self,
+        given: Option<u32>,
+        payload: &mut P,
+        received: &Signature,
+        decrypt: bool,
+    ) -> Result<()> {
+        self.guard(|dir| dir.accept_unguarded(given, payload, received, decrypt))
+    }
+
+    /// GSS_GetMICEx over one message.
+    pub(super) fn sign(&mut self, given: Option<u32>, msg: &[u8]) -> Result<Signature> {
+        self.protect(given, &mut ReadOnly(msg), false)
+    }
+
+    /// GSS_VerifyMICEx over one message.
+    pub(super) fn verify(&mut self, given: Option<u32>, msg: &[u8], sig: &Signature) -> Result<()> {
+        self.accept(given, &mut ReadOnly(msg), sig, false)
+    }
+}
+
+/// Compares a received signature with the expected one, field by field in constant time
+/// (MS-NLMP 2.2.2.9): a wrong SeqNum means a replayed, reordered or dropped message
+/// (`OutOfSequence`, MS-NLMP 3.4.4); otherwise a wrong Version or Checksum means
+/// `MessageAltered`. The non-ESS RandomPad is not compared: MS-NLMP 3.4.4.1 zeroes it and
+/// peers that follow the 4.2.2.4 example send RC4(0) there; it protects nothing.
+fn compare(expected: &Signature, received: &Signature, ess: bool) -> Result<()> {
+    let field = |sig: &Signature, from: usize, to: usize| -> [u8; 8] {
+        let mut out = [0u8; 8];
+        for (dst, src) in out.iter_mut().zip(sig.as_bytes().iter().take(to).skip(from)) {
+            *dst = *src;
+        }
+        out
+    };
+    let checksum_from = if ess { 4 } else { 8 };
+    let version_ok = ct_eq(&field(expected, 0, 4), &field(received, 0, 4));
+    let checksum_ok =
+        ct_eq(&field(expected, checksum_from, 12), &field(received, checksum_from, 12));
+    let seq_ok = ct_eq(&field(expected, 12, 16), &field(received, 12, 16));
+    if !seq_ok {
+        Err(Error::new(
+            ErrorKind::OutOfSequence,
+            "signature sequence number is not the expected one",
+        ))
+    } else if !(version_ok & checksum_ok) {
+        Err(Error::new(ErrorKind::MessageAltered, "signature checksum does not match the message"))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,509 @@
+//! SPNEGO tokens: NegTokenInit (RFC 4178 §4.2.1, with MS-SPNG §2.2.1's NegTokenInit2 hints),
+//! NegTokenResp (RFC 4178 §4.2.2) and the GSS-API InitialContextToken framing (RFC 2743 §3.1).
+//!
+//! ```text
+//! InitialContextToken ::= [APPLICATION 0] IMPLICIT SEQUENCE {
+//!     thisMech MechType,                   -- 1.3.6.1.5.5.2
+//!     innerContextToken NegotiationToken } -- always negTokenInit here
+//! NegotiationToken ::= CHOICE { negTokenInit [0] NegTokenInit, negTokenResp [1] NegTokenResp }
+//! NegTokenInit  ::= SEQUENCE { mechTypes [0] MechTypeList, reqFlags [1] ContextFlags OPTIONAL,
+//!                              mechToken [2] OCTET STRING OPTIONAL,
+//!                              mechListMIC [3] OCTET STRING OPTIONAL, ... }
+//! NegTokenInit2 ::= SEQUENCE { mechTypes [0], reqFlags [1], mechToken [2],
+//!                              negHints [3] NegHints OPTIONAL, mechListMIC [4] OCTET STRING OPTIONAL }
+//! NegHints      ::= SEQUENCE { hintName [0] GeneralString OPTIONAL, hintAddress [1] OCTET STRING OPTIONAL }
+//! NegTokenResp  ::= SEQUENCE { negState [0] ENUMERATED OPTIONAL, supportedMech [1] MechType OPTIONAL,
+//!                              responseToken [2] OCTET STRING OPTIONAL,
+//!                              mechListMIC [3] OCTET STRING OPTIONAL, ... }
+//! MechTypeList  ::= SEQUENCE OF MechType   -- MechType ::= OBJECT IDENTIFIER
+//! ```
+//!
+//! All tags are EXPLICIT (RFC 4178 §4.2: "DEFINITIONS EXPLICIT TAGS").
+
+use alloc::vec::Vec;
+
+use super::der::{self, Reader, tag};
+use super::{Oid, SPNEGO};
+use crate::error::{Error, Result};
+
+/// RFC 4178 §4.2.2 `negState`: how far the acceptor got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NegState {
+    /// `accept-completed (0)`: the context is established.
+    AcceptCompleted,
+    /// `accept-incomplete (1)`: more tokens are needed.
+    AcceptIncomplete,
+    /// `reject (2)`: the acceptor refuses every offered mechanism, or authentication failed.
+    Reject,
+    /// `request-mic (3)`: the acceptor asks for a mechListMIC (RFC 4178 §5, case (c)).
+    RequestMic,
+}
+
+impl NegState {
+    /// The ENUMERATED value on the wire.
+    pub const fn value(self) -> u8 {
+        match self {
+            Self::AcceptCompleted => 0,
+            Self::AcceptIncomplete => 1,
+            Self::Reject => 2,
+            Self::RequestMic => 3,
+        }
+    }
+
+    /// The state for an ENUMERATED value, if RFC 4178 defines one.
+    pub const fn from_value(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Self::AcceptCompleted),
+            1 => Some(Self::AcceptIncomplete),
+            2 => Some(Self::Reject),
+            3 => Some(Self::RequestMic),
+            _ => None,
+        }
+    }
+}
+
+/// RFC 4178 §4.2.1 `reqFlags`, a `ContextFlags` BIT STRING (bit 0, `delegFlag`, is the most
+/// significant bit of the first octet).
+///
+/// RFC 4178 keeps it only for RFC 2478 compatibility and recommends leaving it out; Windows
+/// never sends it. It is kept as received (unused-bit count and octets) so that a token
+/// re-encodes byte for byte whether its sender trimmed trailing zero bits (DER, X.690 §11.2.2)
+/// or wrote a fixed 32-bit string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReqFlags {
+    unused_bits: u8,
+    octets: Vec<u8>,
+}
+
+impl ReqFlags {
+    /// `delegFlag (0)`.
+    pub const DELEG: u8 = 0x80;
+    /// `mutualFlag (1)`.
+    pub const MUTUAL: u8 = 0x40;
+    /// `replayFlag (2)`.
+    pub const REPLAY: u8 = 0x20;
+    /// `sequenceFlag (3)`.
+    pub const SEQUENCE: u8 = 0x10;
+    /// `anonFlag (4)`.
+    pub const ANON: u8 = 0x08;
+    /// `confFlag (5)`.
+    pub const CONF: u8 = 0x04;
+    /// `integFlag (6)`.
+    pub const INTEG: u8 = 0x02;
+
+    /// The flags in `mask` (an OR of the constants above), DER-encoded with trailing zero
+    /// bits removed (X.690 §11.2.2). The undefined low bit is ignored.
+    pub fn new(mask: u8) -> Self {
+        let flags = mask & 0xfe;
+        if flags == 0 {
+            return Self { unused_bits: 0, octets: Vec::new() };
+        }
+        let unused_bits = u8::try_from(flags.trailing_zeros()).unwrap_or(0);
+        Self { unused_bits, octets: alloc::vec![flags] }
+    }
+
+    /// The seven defined flags, as a mask of the constants above.
+    pub fn flags(&self) -> u8 {
+        self.octets.first().copied().unwrap_or(0) & 0xfe
+    }
+
+    /// Whether every flag in `mask` is set.
+    pub fn contains(&self, mask: u8) -> bool {
+        self.flags() & mask == mask
+    }
+
+    /// The BIT STRING's unused-bit count, as received.
+    pub fn unused_bits(&self) -> u8 {
+        self.unused_bits
+    }
+
+    /// The BIT STRING's octets, as received (may be longer than the one defined octet).
+    pub fn octets(&self) -> &[u8] {
+        &self.octets
+    }
+
+    /// X.690 §8.6.2 and §11.2.1: an initial octet 0–7, none if the string is empty, and the
+    /// unused bits of the last octet set to zero.
+    fn decode(contents: &[u8]) -> Result<Self> {
+        let (&unused_bits, octets) = contents
+            .split_first()
+            .ok_or(Error::invalid_token("SPNEGO NegTokenInit reqFlags: empty BIT STRING"))?;
+        if unused_bits > 7 || (octets.is_empty() && unused_bits != 0) {
+            return Err(Error::invalid_token("SPNEGO NegTokenInit reqFlags: bad unused-bit count"));
+        }
+        let used = 0xffu8.checked_shl(u32::from(unused_bits)).unwrap_or(0);
+        if octets.last().is_some_and(|&last| last & !used != 0) {
+            return Err(Error::invalid_token("SPNEGO NegTokenInit reqFlags: unused bits not zero"));
+        }
+        Ok(Self { unused_bits, octets: octets.to_vec() })
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.octets.len().saturating_add(1));
+        out.push(self.unused_bits);
+        out.extend_from_slice(&self.octets);
+        out
+    }
+}
+
+/// MS-SPNG §2.2.1 `NegHints`: what a server puts in its unsolicited NegTokenInit2.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NegHints {
+    /// `hintName [0] GeneralString`, as raw octets (GeneralString has no fixed charset).
+    pub hint_name: Option<Vec<u8>>,
+    /// `hintAddress [1] OCTET STRING`; MS-SPNG §2.2.1: never sent, but decoded if present.
+    pub hint_address: Option<Vec<u8>>,
+}
+
+impl NegHints {
+    /// The hintName MS-SPNG §2.2.1 says a server SHOULD send (and Windows does).
+    pub const WINDOWS_HINT_NAME: &'static [u8] = b"not_defined_in_RFC4178@please_ignore";
+
+    /// The hints Windows sends: only [`WINDOWS_HINT_NAME`](Self::WINDOWS_HINT_NAME).
+    pub fn windows() -> Self {
+        Self { hint_name: Some(Self::WINDOWS_HINT_NAME.to_vec()), hint_address: None }
+    }
+}
+
+/// The initiator's first token (RFC 4178 §4.2.1), or a server's unsolicited NegTokenInit2
+/// (MS-SPNG §2.2.1) when [`neg_hints`](Self::neg_hints) is present.
+///
+/// `Default` is for struct-update syntax; a token with no `mech_types` does not encode.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NegTokenInit {
+    /// `mechTypes`: the mechanisms offered, most preferred first. Never empty.
+    pub mech_types: Vec<Oid>,
+    /// `reqFlags`: deprecated context flags (RFC 4178 §4.2.1).
+    pub req_flags: Option<ReqFlags>,
+    /// `mechToken`: the optimistic first token of `mech_types[0]`.
+    pub mech_token: Option<Vec<u8>>,
+    /// `negHints` (NegTokenInit2 only, MS-SPNG §2.2.1).
+    pub neg_hints: Option<NegHints>,
+    /// `mechListMIC`: at `[3]` without hints (RFC 4178), at `[4]` with them (MS-SPNG).
+    pub mech_list_mic: Option<Vec<u8>>,
+}
+
+/// The acceptor's answer, and every later token in either direction (RFC 4178 §4.2.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NegTokenResp {
+    /// `negState`; RFC 4178 §4.2.2 lets it be absent after the first reply.
+    pub neg_state: Option<NegState>,
+    /// `supportedMech`: the mechanism chosen, present only in the acceptor's first reply.
+    pub supported_mech: Option<Oid>,
+    /// `responseToken`: the chosen mechanism's token.
+    pub response_token: Option<Vec<u8>>,
+    /// `mechListMIC` (RFC 4178 §5).
+    pub mech_list_mic: Option<Vec<u8>>,
+}
+
+/// Any SPNEGO token as it appears on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NegotiationToken {
+    /// The initial token, framed as a GSS-API InitialContextToken (`0x60 …`).
+    Init(NegTokenInit),
+    /// Any later token, a bare `[1] NegTokenResp` (`0xa1 …`).
+    Resp(NegTokenResp),
+}
+
+/// One `[n] EXPLICIT <inner>` field of a SEQUENCE, with error details naming it.
+struct Field {
+    tag: u8,
+    inner: u8,
+    wrong_inner: &'static str,
+    trailing: &'static str,
+}
+
+macro_rules! field {
+    ($name:literal, $n:literal, $inner:ident, $inner_name:literal) => {
+        Field {
+            tag: tag::context($n),
+            inner: tag::$inner,
+            wrong_inner: concat!("SPNEGO ", $name, " [", $n, "]: expected ", $inner_name),
+            trailing: concat!("SPNEGO ", $name, " [", $n, "]: trailing data"),
+        }
+    };
+}
+
+const INIT_MECH_TYPES: Field = field!("NegTokenInit mechTypes", 0, SEQUENCE, "SEQUENCE OF");
+const INIT_REQ_FLAGS: Field = field!("NegTokenInit reqFlags", 1, BIT_STRING, "BIT STRING");
+const INIT_MECH_TOKEN: Field = field!("NegTokenInit mechToken", 2, OCTET_STRING, "OCTET STRING");
+const INIT_MIC: Field = field!("NegTokenInit mechListMIC", 3, OCTET_STRING, "OCTET STRING");
+const INIT2_NEG_HINTS: Field = field!("NegTokenInit2 negHints", 3, SEQUENCE, "SEQUENCE");
+const INIT2_MIC: Field = field!("NegTokenInit2 mechListMIC", 4, OCTET_STRING, "OCTET STRING");
+const HINT_NAME: Field = field!("NegHints hintName", 0, GENERAL_STRING, "GeneralString");
+const HINT_ADDRESS: Field = field!("NegHints hintAddress", 1, OCTET_STRING, "OCTET STRING");
+const RESP_NEG_STATE: Field = field!("NegTokenResp negState", 0, ENUMERATED, "ENUMERATED");
+const RESP_MECH: Field = field!("NegTokenResp supportedMech", 1, OBJECT_IDENTIFIER, "OID");
+const RESP_TOKEN: Field = field!("NegTokenResp responseToken", 2, OCTET_STRING, "OCTET STRING");
+const RESP_MIC: Field = field!("NegTokenResp mechListMIC", 3, OCTET_STRING, "OCTET STRING");
+
+const MECH_TYPE_OID: der::OidErrors = der::oid_errors!("MechTypeList");
+const SUPPORTED_MECH_OID: der::OidErrors = der::oid_errors!("NegTokenResp supportedMech");
+
+const NEG_TOKEN_RESP: u8 = tag::context(1);
+const EMPTY_MECH_LIST: Error = Error::invalid_token("SPNEGO NegTokenInit: empty mechList");
+
+impl Field {
+    /// The inner value's contents, if the field is present.
+    fn read<'a>(&self, r: &mut Reader<'a>) -> Result<Option<&'a [u8]>> {
+        r.read_optional(self.tag)?.map(|c| self.inner(c)).transpose()
+    }
+
+    /// The inner value's contents, given the `[n]` element's contents.
+    fn inner<'a>(&self, contents: &'a [u8]) -> Result<&'a [u8]> {
+        der::only(contents, self.inner, self.wrong_inner, self.trailing)
+    }
+
+    /// Appends `[n] { inner-tag, length, contents }`.
+    fn write(&self, out: &mut Vec<u8>, contents: &[u8]) {
+        der::push_tlv(out, self.tag, &der::tlv(self.inner, contents));
+    }
+}
+
+/// The DER of a MechTypeList (`SEQUENCE OF OBJECT IDENTIFIER`), over which the mechListMIC is
+/// computed (RFC 4178 §5: "the DER encoding of the MechTypeList" as sent by the initiator).
+pub fn encode_mech_type_list(mech_types: &[Oid]) -> Vec<u8> {
+    let mut contents = Vec::new();
+    for oid in mech_types {
+        der::push_tlv(&mut contents, tag::OBJECT_IDENTIFIER, oid.as_der_contents());
+    }
+    der::tlv(tag::SEQUENCE, &contents)
+}
+
+fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
+    let mut r = Reader::new(contents);
+    let mut mech_types = Vec::new();
+    while !r.is_empty() {
+        let oid = r.read(tag::OBJECT_IDENTIFIER, "SPNEGO MechTypeList: expected OID")?;
+        mech_types.push(Oid::decode_contents(oid, &MECH_TYPE_OID)?);
+    }
+    if mech_types.is_empty() {
+        return Err(EMPTY_MECH_LIST);
+    }
+    Ok(mech_types)
+}
+
+impl NegotiationToken {
+    /// Decodes an InitialContextToken carrying a NegTokenInit(2) (`0x60 …`) or a bare
+    /// NegTokenResp (`0xa1 …`).
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        match bytes.first() {
+            Some(&tag::APPLICATION_0) => NegTokenInit::decode(bytes).map(Self::Init),
+            Some(&NEG_TOKEN_RESP) => NegTokenResp::decode(bytes).map(Self::Resp),
+            Some(_) => Err(Error::invalid_token(
+                "SPNEGO token: expected InitialContextToken [APPLICATION 0] or negTokenResp [1]",
+            )),
+            None => Err(Error::invalid_token("SPNEGO token: empty")),
+        }
+    }
+
+    /// Encodes the token; an `Init` is always framed as an InitialContextToken.
+    ///
+    /// Fails only for a NegTokenInit with no mechTypes.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        match self {
+            Self::Init(init) => init.encode(),
+            Self::Resp(resp) => Ok(resp.encode()),
+        }
+    }
+}
+
+impl From<NegTokenInit> for NegotiationToken {
+    fn from(init: NegTokenInit) -> Self {
+        Self::Init(init)
+    }
+}
+
+impl From<NegTokenResp> for NegotiationToken {
+    fn from(resp: NegTokenResp) -> Self {
+        Self::Resp(resp)
+    }
+}
+
+impl NegTokenInit {
+    /// A NegTokenInit offering `mech_types` and nothing else.
+    pub fn new(mech_types: Vec<Oid>) -> Self {
+        Self { mech_types, req_flags: None, mech_token: None, neg_hints: None, mech_list_mic: None }
+    }
+
+    /// The DER MechTypeList, as sent or received, for the mechListMIC (RFC 4178 §5).
+    ///
+    /// The decoder accepts only the canonical DER encoding, so re-encoding
+    /// [`mech_types`](Self::mech_types) gives exactly the bytes that were received.
+    pub fn mech_types_der(&self) -> Vec<u8> {
+        encode_mech_type_list(&self.mech_types)
+    }
+
+    /// Decodes an InitialContextToken (RFC 2743 §3.1) whose `thisMech` is SPNEGO and whose
+    /// inner token is `[0] NegTokenInit` or MS-SPNG's NegTokenInit2.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        der::validate(bytes)?;
+        let framed = der::only(
+            bytes,
+            tag::APPLICATION_0,
+            "SPNEGO InitialContextToken: expected [APPLICATION 0]",
+            "SPNEGO DER: trailing data after token",
+        )?;
+        let mut r = Reader::new(framed);
+        let this_mech =
+            r.read(tag::OBJECT_IDENTIFIER, "SPNEGO InitialContextToken: expected thisMech OID")?;
+        if this_mech != SPNEGO.as_der_contents() {
+            return Err(Error::invalid_token(
+                "SPNEGO InitialContextToken: thisMech is not SPNEGO (1.3.6.1.5.5.2)",
+            ));
+        }
+        let inner = r.read(
+            tag::context(0),
+            "SPNEGO InitialContextToken: expected negTokenInit [0] after thisMech",
+        )?;
+        r.finish("SPNEGO InitialContextToken: trailing data after negTokenInit")?;
+        let seq = der::only(
+            inner,
+            tag::SEQUENCE,
+            "SPNEGO negTokenInit [0]: expected SEQUENCE",
+            "SPNEGO negTokenInit [0]: trailing data",
+        )?;
+        Self::decode_fields(seq)
+    }
+
+    fn decode_fields(seq: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(seq);
+        let mech_types = INIT_MECH_TYPES
+            .read(&mut r)?
+            .ok_or(Error::invalid_token("SPNEGO NegTokenInit: mechTypes [0] missing"))?;
+        let mech_types = decode_mech_type_list(mech_types)?;
+        let req_flags = INIT_REQ_FLAGS.read(&mut r)?.map(ReqFlags::decode).transpose()?;
+        let mech_token = INIT_MECH_TOKEN.read(&mut r)?.map(<[u8]>::to_vec);
+        // [3] is negHints (a SEQUENCE) in MS-SPNG's NegTokenInit2 and mechListMIC (an OCTET
+        // STRING) in RFC 4178's NegTokenInit; the inner tag tells which grammar the peer used.
+        let (neg_hints, mech_list_mic) = match r.read_optional(tag::context(3))? {
+            None => (None, None),
+            Some(c) => match c.first() {
+                Some(&tag::SEQUENCE) => {
+                    let hints = NegHints::decode(INIT2_NEG_HINTS.inner(c)?)?;
+                    (Some(hints), INIT2_MIC.read(&mut r)?.map(<[u8]>::to_vec))
+                }
+                Some(&tag::OCTET_STRING) => (None, Some(INIT_MIC.inner(c)?.to_vec())),
+                _ => {
+                    return Err(Error::invalid_token(
+                        "SPNEGO NegTokenInit [3]: expected negHints SEQUENCE or mechListMIC OCTET STRING",
+                    ));
+                }
+            },
+        };
+        // Anything left is unknown, repeated or out of order, or a [4] mechListMIC without
+        // negHints (which would re-encode at [3]: see the module docs on canonical form).
+        r.finish("SPNEGO NegTokenInit: unexpected or misordered field")?;
+        Ok(Self { mech_types, req_flags, mech_token, neg_hints, mech_list_mic })
+    }
+
+    /// Encodes the token framed as an InitialContextToken: `0x60`, SPNEGO's OID, `[0]`.
+    ///
+    /// With [`neg_hints`](Self::neg_hints) it is written as a NegTokenInit2 (hints at `[3]`,
+    /// mechListMIC at `[4]`), otherwise as RFC 4178's NegTokenInit (mechListMIC at `[3]`).
+    /// Fails if `mech_types` is empty.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        if self.mech_types.is_empty() {
+            return Err(EMPTY_MECH_LIST);
+        }
+        let mut seq = Vec::new();
+        der::push_tlv(&mut seq, INIT_MECH_TYPES.tag, &self.mech_types_der());
+        if let Some(flags) = &self.req_flags {
+            INIT_REQ_FLAGS.write(&mut seq, &flags.contents());
+        }
+        if let Some(token) = &self.mech_token {
+            INIT_MECH_TOKEN.write(&mut seq, token);
+        }
+        match (&self.neg_hints, &self.mech_list_mic) {
+            (Some(hints), mic) => {
+                INIT2_NEG_HINTS.write(&mut seq, &hints.contents());
+                if let Some(mic) = mic {
+                    INIT2_MIC.write(&mut seq, mic);
+                }
+            }
+            (None, Some(mic)) => INIT_MIC.write(&mut seq, mic),
+            (None, None) => {}
+        }
+        let mut framed = SPNEGO.to_der();
+        der::push_tlv(&mut framed, tag::context(0), &der::tlv(tag::SEQUENCE, &seq));
+        Ok(der::tlv(tag::APPLICATION_0, &framed))
+    }
+}
+
+impl NegHints {
+    fn decode(seq: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(seq);
+        let hint_name = HINT_NAME.read(&mut r)?.map(<[u8]>::to_vec);
+        let hint_address = HINT_ADDRESS.read(&mut r)?.map(<[u8]>::to_vec);
+        r.finish("SPNEGO NegHints: unexpected or misordered field")?;
+        Ok(Self { hint_name, hint_address })
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        let mut seq = Vec::new();
+        if let Some(name) = &self.hint_name {
+            HINT_NAME.write(&mut seq, name);
+        }
+        if let Some(address) = &self.hint_address {
+            HINT_ADDRESS.write(&mut seq, address);
+        }
+        seq
+    }
+}
+
+impl NegTokenResp {
+    /// Decodes a bare `[1] NegTokenResp` (`0xa1 …`); it is never GSS-framed (RFC 4178 §4.2).
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        der::validate(bytes)?;
+        let inner = der::only(
+            bytes,
+            NEG_TOKEN_RESP,
+            "SPNEGO token: expected negTokenResp [1]",
+            "SPNEGO DER: trailing data after token",
+        )?;
+        let seq = der::only(
+            inner,
+            tag::SEQUENCE,
+            "SPNEGO negTokenResp [1]: expected SEQUENCE",
+            "SPNEGO negTokenResp [1]: trailing data",
+        )?;
+        let mut r = Reader::new(seq);
+        let neg_state = RESP_NEG_STATE.read(&mut r)?.map(decode_neg_state).transpose()?;
+        let supported_mech = RESP_MECH
+            .read(&mut r)?
+            .map(|c| Oid::decode_contents(c, &SUPPORTED_MECH_OID))
+            .transpose()?;
+        let response_token = RESP_TOKEN.read(&mut r)?.map(<[u8]>::to_vec);
+        let mech_list_mic = RESP_MIC.read(&mut r)?.map(<[u8]>::to_vec);
+        r.finish("SPNEGO NegTokenResp: unexpected or misordered field")?;
+        Ok(Self { neg_state, supported_mech, response_token, mech_list_mic })
+    }
+
+    /// Encodes the token as a bare `[1] NegTokenResp`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut seq = Vec::new();
+        if let Some(state) = self.neg_state {
+            RESP_NEG_STATE.write(&mut seq, &[state.value()]);
+        }
+        if let Some(mech) = &self.supported_mech {
+            RESP_MECH.write(&mut seq, mech.as_der_contents());
+        }
+        if let Some(token) = &self.response_token {
+            RESP_TOKEN.write(&mut seq, token);
+        }
+        if let Some(mic) = &self.mech_list_mic {
+            RESP_MIC.write(&mut seq, mic);
+        }
+        der::tlv(NEG_TOKEN_RESP, &der::tlv(tag::SEQUENCE, &seq))
+    }
+}
+
+/// X.690 §8.4 and §10: an ENUMERATED of 0–3 is exactly one contents octet; anything longer is
+/// non-minimal or out of range, anything else is a value RFC 4178 does not define.
+fn decode_neg_state(contents: &[u8]) -> Result<NegState> {
+    match contents {
+        [value] => NegState::from_value(*value)
+            .ok_or(Error::invalid_token("SPNEGO NegTokenResp negState: unknown value")),
+        _ => Err(Error::invalid_token("SPNEGO NegTokenResp negState: not a one-octet ENUMERATED")),
+    }
+}

@@ -1,0 +1,307 @@
+//! SSPI buffers, QOP, ALWAYS_SIGN, the SPNEGO RC4 reset, split halves, and construction.
+
+use sspi_proto::buffer::{BufferData, BufferFlags, BufferType};
+use sspi_proto::ntlm::session::{BLOCK_SIZE, MAX_SIGNATURE, SECURITY_TRAILER, sizes};
+
+use super::*;
+
+fn seal_only_data(tx: &mut Session, data: &mut [u8]) -> [u8; 16] {
+    let mut token = [0u8; 16];
+    tx.encrypt(0, &mut [SecBuffer::data(data), SecBuffer::token(&mut token)]).unwrap();
+    token
+}
+
+#[test]
+fn token_too_small_or_missing() {
+    let (mut client, mut server) = pair(flags(V2_FLAGS));
+    let mut data = *b"payload";
+    let mut small = [0u8; 15];
+    let mut bufs = [SecBuffer::data(&mut data), SecBuffer::token(&mut small)];
+    assert_eq!(kind(client.encrypt(0, &mut bufs)), ErrorKind::BufferTooSmall);
+    let mut bufs = [SecBuffer::data(&mut data)];
+    assert_eq!(kind(client.encrypt(0, &mut bufs)), ErrorKind::InvalidToken);
+    let mut t1 = [0u8; 16];
+    let mut t2 = [0u8; 16];
+    let mut bufs =
+        [SecBuffer::data(&mut data), SecBuffer::token(&mut t1), SecBuffer::token(&mut t2)];
+    assert_eq!(kind(client.encrypt(0, &mut bufs)), ErrorKind::InvalidToken);
+    assert_eq!(&data, b"payload", "a refused encrypt leaves the data alone");
+    // Nothing was consumed: the next message is sequence 0 and the peer reads it.
+    let token = seal_only_data(&mut client, &mut data);
+    assert_eq!(token[12..], [0, 0, 0, 0]);
+    let mut sig = token;
+    server.decrypt(&mut [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)]).unwrap();
+    assert_eq!(&data, b"payload");
+}
+
+#[test]
+fn read_only_buffers_are_signed_not_encrypted() {
+    for (f, readonly_signed) in [(flags(V2_FLAGS), true), (flags(0xE202_8233), false)] {
+        if !f.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY) && !cfg!(feature = "legacy-ntlmv1")
+        {
+            continue;
+        }
+        for flag in [BufferFlags::READONLY_WITH_CHECKSUM, BufferFlags::READONLY] {
+            let (mut client, mut server) = pair(f);
+            let header = *b"rpc header";
+            let mut data = *b"secret body";
+            let mut token = [0u8; 16];
+            let ro = |h| SecBuffer {
+                buffer_type: BufferType::Data,
+                flags: flag,
+                data: BufferData::Ref(h),
+            };
+            client
+                .encrypt(
+                    0,
+                    &mut [ro(&header), SecBuffer::data(&mut data), SecBuffer::token(&mut token)],
+                )
+                .unwrap();
+            assert_ne!(&data, b"secret body");
+            let mut tampered = header;
+            tampered[0] ^= 1;
+            let r = server.decrypt(&mut [
+                ro(&tampered),
+                SecBuffer::data(&mut data),
+                SecBuffer::token(&mut token),
+            ]);
+            // MS-NLMP 3.4.6.1: ESS signs every data buffer; NTLMv1 skips plain READONLY ones.
+            let covered = readonly_signed || flag == BufferFlags::READONLY_WITH_CHECKSUM;
+            if covered {
+                assert_eq!(kind(r), ErrorKind::MessageAltered, "{f:?} {flag:?}");
+                assert!(data == [0; 11], "no plaintext after a rejection");
+            } else {
+                assert_eq!(r.unwrap(), 0);
+                assert_eq!(&data, b"secret body");
+            }
+        }
+    }
+}
+
+#[test]
+fn shared_data_buffer_cannot_be_encrypted() {
+    let (mut client, _) = pair(flags(V2_FLAGS));
+    let mut token = [0u8; 16];
+    let plain = SecBuffer {
+        buffer_type: BufferType::Data,
+        flags: BufferFlags::empty(),
+        data: BufferData::Ref(b"x"),
+    };
+    assert_eq!(
+        kind(client.encrypt(0, &mut [plain, SecBuffer::token(&mut token)])),
+        ErrorKind::InvalidToken
+    );
+}
+
+#[test]
+fn stream_decrypt_points_data_into_the_stream() {
+    let (mut client, mut server) = pair(flags(V2_FLAGS));
+    let mut stream = client.wrap(b"streamed message").unwrap();
+    {
+        let mut bufs = [SecBuffer::stream(&mut stream), SecBuffer::data(&mut [])];
+        assert_eq!(server.decrypt(&mut bufs).unwrap(), 0);
+        assert_eq!(bufs[0].data.len(), MAX_SIGNATURE);
+        assert_eq!(bufs[1].data.as_slice(), b"streamed message");
+    }
+    assert_eq!(&stream[16..], b"streamed message");
+
+    // The allocation-free shape of the same thing.
+    let mut token = client.wrap(b"second").unwrap();
+    assert_eq!(server.unwrap_in_place(&mut token).unwrap(), b"second");
+
+    // A stream without a DATA buffer to receive the plaintext is malformed.
+    let mut stream = client.wrap(b"third").unwrap();
+    assert_eq!(
+        kind(server.decrypt(&mut [SecBuffer::stream(&mut stream)])),
+        ErrorKind::InvalidToken
+    );
+}
+
+#[test]
+fn padding_is_left_alone() {
+    let (mut client, mut server) = pair(flags(V2_FLAGS));
+    let mut data = *b"padded";
+    let mut token = [0u8; 16];
+    let mut pad = [0xAAu8; 4];
+    client
+        .encrypt(
+            0,
+            &mut [
+                SecBuffer::data(&mut data),
+                SecBuffer::token(&mut token),
+                SecBuffer::padding(&mut pad),
+            ],
+        )
+        .unwrap();
+    assert_eq!(pad, [0xAA; 4]);
+    pad = [0xBB; 4];
+    server
+        .decrypt(&mut [
+            SecBuffer::padding(&mut pad),
+            SecBuffer::data(&mut data),
+            SecBuffer::token(&mut token),
+        ])
+        .unwrap();
+    assert_eq!(&data, b"padded");
+    assert_eq!(pad, [0xBB; 4]);
+}
+
+#[test]
+fn qop_values() {
+    let (mut client, mut server) = pair(flags(V2_FLAGS));
+    let mut data = *b"q";
+    let mut token = [0u8; 16];
+    let r = client.encrypt(5, &mut [SecBuffer::data(&mut data), SecBuffer::token(&mut token)]);
+    assert_eq!(kind(r), ErrorKind::QopNotSupported);
+
+    // SECQOP_WRAP_NO_ENCRYPT on a sign-only session: data in clear, decrypt reports it.
+    let (mut client, mut server2) = pair(flags(V2_FLAGS) - NegotiateFlags::SEAL);
+    let mut data = *b"clear text";
+    let mut token = [0u8; 16];
+    client
+        .encrypt(
+            SECQOP_WRAP_NO_ENCRYPT,
+            &mut [SecBuffer::data(&mut data), SecBuffer::token(&mut token)],
+        )
+        .unwrap();
+    assert_eq!(&data, b"clear text");
+    let qop =
+        server2.decrypt(&mut [SecBuffer::data(&mut data), SecBuffer::token(&mut token)]).unwrap();
+    assert_eq!(qop, SECQOP_WRAP_NO_ENCRYPT);
+    // The sealing server is still at sequence 0 and usable.
+    let (mut c, _) = pair(flags(V2_FLAGS));
+    let token = c.wrap(b"ok").unwrap();
+    assert_eq!(server.unwrap(&token).unwrap(), b"ok");
+}
+
+#[test]
+fn always_sign_without_sign_gives_the_dummy_signature() {
+    let f = NegotiateFlags::ALWAYS_SIGN
+        | NegotiateFlags::EXTENDED_SESSIONSECURITY
+        | NegotiateFlags::NTLM;
+    let (mut client, mut server) = pair(f);
+    assert_eq!(client.sign(b"m").unwrap(), Signature::DUMMY);
+    assert_eq!(client.sign(b"m").unwrap(), Signature::DUMMY);
+    server.verify(b"anything", &Signature::DUMMY).unwrap();
+    assert_eq!(kind(client.seal_in_place(&mut [0u8; 4])), ErrorKind::UnsupportedFunction);
+    let token = client.wrap(b"clear").unwrap();
+    assert_eq!(token, [&Signature::DUMMY.0[..], b"clear"].concat());
+    assert_eq!(server.unwrap(&token).unwrap(), b"clear");
+    let mut forged = Signature::DUMMY;
+    forged.0[15] = 1;
+    assert_eq!(kind(server.verify(b"m", &forged)), ErrorKind::MessageAltered);
+
+    // Non-ESS with no SIGN/SEAL needs no legacy crypto either.
+    let (mut client, _) = pair(NegotiateFlags::ALWAYS_SIGN | NegotiateFlags::NTLM);
+    assert_eq!(client.sign(b"m").unwrap(), Signature::DUMMY);
+
+    let (mut client, mut server) =
+        pair(NegotiateFlags::EXTENDED_SESSIONSECURITY | NegotiateFlags::NTLM);
+    assert_eq!(kind(client.sign(b"m")), ErrorKind::UnsupportedFunction);
+    assert_eq!(kind(client.wrap(b"m")), ErrorKind::UnsupportedFunction);
+    assert_eq!(kind(server.verify(b"m", &Signature::DUMMY)), ErrorKind::UnsupportedFunction);
+}
+
+#[test]
+fn rc4_reset_after_mech_list_mic() {
+    // SPNEGO: the mechListMIC is signed with sequence 0, both sides reset RC4, the first
+    // application message carries sequence 1 (interop protocol, MS-SPNG 3.3.5.1).
+    let f = flags(V2_FLAGS);
+    let (mut client, mut server) = pair(f);
+    let mic = client.sign(b"mech list").unwrap();
+    server.verify(b"mech list", &mic).unwrap();
+    let mic = server.sign(b"mech list").unwrap();
+    client.verify(b"mech list", &mic).unwrap();
+    for s in [&mut client, &mut server] {
+        s.reset_rc4_for_mech_list_mic().unwrap();
+    }
+    let token = client.wrap(b"first application message").unwrap();
+    assert_eq!(token[12..16], 1u32.to_le_bytes());
+    assert_eq!(server.unwrap(&token).unwrap(), b"first application message");
+    let token = server.wrap(b"reply").unwrap();
+    assert_eq!(client.unwrap(&token).unwrap(), b"reply");
+
+    // A peer that did not reset cannot read it.
+    let (mut client, mut server) = pair(f);
+    let mic = client.sign(b"mech list").unwrap();
+    server.verify(b"mech list", &mic).unwrap();
+    client.reset_rc4_for_mech_list_mic().unwrap();
+    let token = client.wrap(b"first application message").unwrap();
+    assert_eq!(kind(server.unwrap(&token)), ErrorKind::MessageAltered);
+}
+
+#[test]
+fn split_halves_work_across_threads() {
+    let (client, server) = pair(flags(V2_FLAGS));
+    let (mut c_send, mut c_recv) = client.split().unwrap();
+    let (mut s_send, mut s_recv) = server.split().unwrap();
+    let (to_server, at_server) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (to_client, at_client) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for i in 0..50u32 {
+                to_server.send(c_send.wrap(&i.to_le_bytes()).unwrap()).unwrap();
+            }
+        });
+        scope.spawn(move || {
+            for i in 0..50u32 {
+                to_client.send(s_send.wrap(&(1000 + i).to_le_bytes()).unwrap()).unwrap();
+            }
+        });
+        scope.spawn(move || {
+            for i in 0..50u32 {
+                let mut token = at_server.recv().unwrap();
+                assert_eq!(s_recv.unwrap_in_place(&mut token).unwrap(), i.to_le_bytes());
+            }
+        });
+        scope.spawn(move || {
+            for i in 0..50u32 {
+                let token = at_client.recv().unwrap();
+                assert_eq!(c_recv.unwrap(&token).unwrap(), (1000 + i).to_le_bytes());
+            }
+        });
+    });
+}
+
+#[cfg(feature = "legacy-ntlmv1")]
+#[test]
+fn non_ess_sessions_do_not_split() {
+    let (client, _) = pair(flags(0xE202_8233));
+    assert_eq!(kind(client.split()), ErrorKind::UnsupportedFunction);
+    // MS-NLMP 3.4.3: connectionless sealing needs ESS.
+    let f = flags(0xE202_8233) | NegotiateFlags::DATAGRAM;
+    let r = Session::new(SessionParams {
+        flags: f,
+        exported_session_key: SessionKey::from_bytes(KEY),
+        role: Role::Client,
+    });
+    assert_eq!(kind(r), ErrorKind::UnsupportedFunction);
+}
+
+#[cfg(not(feature = "legacy-ntlmv1"))]
+#[test]
+fn non_ess_signing_needs_the_legacy_feature() {
+    let r = Session::new(SessionParams {
+        flags: flags(0xE202_8233),
+        exported_session_key: SessionKey::from_bytes(KEY),
+        role: Role::Client,
+    });
+    assert_eq!(kind(r), ErrorKind::UnsupportedFunction);
+}
+
+#[test]
+fn debug_never_prints_keys_and_sizes_match_sspi() {
+    let params = SessionParams {
+        flags: flags(V2_FLAGS),
+        exported_session_key: SessionKey::from_bytes(KEY),
+        role: Role::Client,
+    };
+    let text = format!("{params:?} {:?}", Session::new(params.clone()).unwrap());
+    assert!(!text.contains("55") && !text.contains("85, 85"), "{text}");
+    let (send, recv) = Session::new(params).unwrap().split().unwrap();
+    let text = format!("{send:?} {recv:?}");
+    assert!(!text.contains("85, 85"), "{text}");
+    let s = sizes();
+    assert_eq!((s.max_token, s.max_signature, s.block_size, s.security_trailer), (2888, 16, 0, 16));
+    assert_eq!((MAX_SIGNATURE, SECURITY_TRAILER, BLOCK_SIZE), (16, 16, 0));
+}

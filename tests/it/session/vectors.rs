@@ -1,0 +1,87 @@
+//! MS-NLMP 4.2.x.4 GSS_WrapEx examples, produced through the public `Session` API.
+
+use super::*;
+
+fn plaintext() -> Vec<u8> {
+    "Plaintext".encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// Seals "Plaintext" as the client and checks data and signature; then the server
+/// session (the opposite keys) must unseal the same bytes, and `wrap` must agree.
+fn check_wrap_ex(flags: NegotiateFlags, key: [u8; 16], data: &str, signature: &str) {
+    let mut client = session(flags, Role::Client, key);
+    let mut sealed = plaintext();
+    let sig = client.seal_in_place(&mut sealed).unwrap();
+    assert_eq!(sealed, hex(data));
+    assert_eq!(sig.0.to_vec(), hex(signature));
+
+    let mut server = session(flags, Role::Server, key);
+    server.unseal_in_place(&mut sealed, &sig).unwrap();
+    assert_eq!(sealed, plaintext());
+
+    let token = session(flags, Role::Client, key).wrap(&plaintext()).unwrap();
+    assert_eq!(token, [hex(signature), hex(data)].concat());
+    assert_eq!(session(flags, Role::Server, key).unwrap(&token).unwrap(), plaintext());
+}
+
+#[test]
+fn ntlmv2_gss_wrapex_4_2_4_4() {
+    check_wrap_ex(
+        flags(V2_FLAGS),
+        KEY,
+        "54e50165bf1936dc996020c1811b0f06fb5f",
+        "010000007fb38ec5c55d497600000000",
+    );
+}
+
+#[test]
+fn ntlmv2_gss_wrapex_4_2_4_4_without_key_exch() {
+    // Without KEY_EXCH the checksum is not RC4'd, but the data still is.
+    check_wrap_ex(
+        flags(V2_FLAGS) - NegotiateFlags::KEY_EXCH,
+        KEY,
+        "54e50165bf1936dc996020c1811b0f06fb5f",
+        "0100000070352851f256430900000000",
+    );
+}
+
+#[test]
+fn ntlmv1_ess_gss_wrapex_4_2_3_4() {
+    // No KEY_EXCH: the exported session key is the KeyExchangeKey.
+    let kxkey: [u8; 16] = hex("eb93429a8bd952f8b89c55b87f475edc").try_into().unwrap();
+    check_wrap_ex(
+        flags(0x820A_8233),
+        kxkey,
+        "a02372f6530273f3aa1eb90190ce5200c99d",
+        "01000000ff2aeb52f681793a00000000",
+    );
+}
+
+#[cfg(feature = "legacy-ntlmv1")]
+#[test]
+fn ntlmv1_gss_wrapex_4_2_2_4() {
+    // MS-NLMP 4.2.2.4 prints RandomPad as RC4(0) = 45c844e5; 3.4.4.1 says "Set RandomPad
+    // to 0" and Windows writes zeros, which is what we send.
+    check_wrap_ex(
+        flags(0xE202_8233),
+        KEY,
+        "56fe04d861f9319af0d7238a2e3b4d457fb8",
+        "010000000000000009dcd1df2e459d36",
+    );
+    // A peer that follows the printed example (RC4'd pad) is accepted: the pad is ignored.
+    let mut server = session(flags(0xE202_8233), Role::Server, KEY);
+    let mut data = hex("56fe04d861f9319af0d7238a2e3b4d457fb8");
+    let sig = Signature::from_slice(&hex("0100000045c844e509dcd1df2e459d36")).unwrap();
+    server.unseal_in_place(&mut data, &sig).unwrap();
+    assert_eq!(data, plaintext());
+}
+
+#[test]
+fn signature_sequence_numbers_count_up_from_zero() {
+    let (mut client, _) = pair(flags(V2_FLAGS) - NegotiateFlags::KEY_EXCH);
+    for n in 0u32..3 {
+        let sig = client.sign(b"m").unwrap();
+        assert_eq!(sig.0[..4], [1, 0, 0, 0]);
+        assert_eq!(sig.0[12..], n.to_le_bytes());
+    }
+}
