@@ -159,7 +159,8 @@ fn client(args: &Args, package: Package, lines: &mut Lines) -> Fallible<Establis
         workstation: args.value("--workstation"),
         expires: None,
     };
-    let handle = CredentialsHandle::acquire(package, CredentialUse::Outbound, Some(creds)).map_err(text)?;
+    let handle =
+        CredentialsHandle::acquire(package, CredentialUse::Outbound, Some(creds)).map_err(text)?;
     let mut ctx = ClientContext::new(package, &handle, options).map_err(text)?;
     let mut rng = OsRandom;
     let mut input = None;
@@ -276,7 +277,8 @@ fn serve(peer: &mut Established, line: &str) -> Fallible<String> {
         }
         "SIGN" => {
             let msg = arg()?;
-            Ok(B64.encode(either!(peer, c => c.make_signature(&msg, now)).map_err(text)?.as_bytes()))
+            Ok(B64
+                .encode(either!(peer, c => c.make_signature(&msg, now)).map_err(text)?.as_bytes()))
         }
         "VERIFY" => {
             let msg = arg()?;

@@ -161,7 +161,15 @@ struct Received {
     pending: Pending,
     bytes: Vec<u8>,
     message: AuthenticateMessage,
-    response: NtlmV2Response,
+    response: Response,
+}
+
+/// The NT response, by protocol version.
+enum Response {
+    V2(NtlmV2Response),
+    /// NTLMv1 (MS-NLMP 3.3.1): accepted only with `legacy-ntlmv1` and `allow_ntlmv1`.
+    #[cfg(feature = "legacy-ntlmv1")]
+    V1([u8; 24]),
 }
 
 enum State {
@@ -190,6 +198,17 @@ impl core::fmt::Debug for ServerContext {
         };
         f.debug_struct("ServerContext").field("state", &state).finish()
     }
+}
+
+/// The flags both sides agreed on: offered in CHALLENGE and kept in AUTHENTICATE.
+fn negotiated(r: &Received) -> NegotiateFlags {
+    r.pending.flags & r.message.flags
+}
+
+/// With ESS, the NTLMv1 LM response field is ClientChallenge ‖ Z(16) (MS-NLMP 3.3.1).
+#[cfg(feature = "legacy-ntlmv1")]
+fn client_challenge_v1(r: &Received) -> Option<[u8; 8]> {
+    r.message.lm_challenge_response.get(..8).and_then(|cc| cc.try_into().ok())
 }
 
 const LOGON_DENIED: Error = Error::new(ErrorKind::LogonDenied, "NTLM logon denied");
@@ -394,16 +413,26 @@ impl ServerContext {
             };
             return Ok((ServerStep::Done(None), State::Done(done)));
         }
-        if message.nt_challenge_response.len() == 24 {
-            // NTLMv1 (or LM). Supported only for decoding and the legacy crypto; this
-            // acceptor never completes such a logon unless policy allows and the
-            // legacy feature is compiled in — which it does not implement yet.
-            return Err(Error::new(ErrorKind::LogonDenied, "NTLMv1 response refused by policy"));
-        }
-        let response = NtlmV2Response::decode(&message.nt_challenge_response)?;
+        let response = if message.nt_challenge_response.len() == 24 {
+            self.ntlmv1_response(&message.nt_challenge_response)?
+        } else {
+            Response::V2(NtlmV2Response::decode(&message.nt_challenge_response)?)
+        };
         let step = ServerStep::NeedCredentials(identity);
         let received = Received { pending, bytes: input.to_vec(), message, response };
         Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
+    }
+
+    /// A 24-byte NT response is NTLMv1: refused unless compiled in and allowed by policy.
+    fn ntlmv1_response(&self, nt: &[u8]) -> Result<Response> {
+        #[cfg(feature = "legacy-ntlmv1")]
+        if self.config.allow_ntlmv1 {
+            let nt: [u8; 24] =
+                nt.try_into().map_err(|_| Error::invalid_token("NTLMv1 response length"))?;
+            return Ok(Response::V1(nt));
+        }
+        let _ = nt;
+        Err(Error::new(ErrorKind::LogonDenied, "NTLMv1 response refused by policy"))
     }
 
     /// What a pass-through validator needs, while the context awaits credentials.
@@ -424,8 +453,38 @@ impl ServerContext {
         }
     }
 
-    /// Finds the candidate key whose NTProofStr matches, over the blob as received.
+    /// Finds the candidate key whose response matches, and returns its SessionBaseKey.
     fn session_base_key(&self, r: &Received, hashes: &[NtHash]) -> Option<SessionKey> {
+        match &r.response {
+            Response::V2(v2) => self.session_base_key_v2(r, v2, hashes),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Response::V1(nt) => {
+                let ess = negotiated(r).contains(NegotiateFlags::EXTENDED_SESSIONSECURITY);
+                let mut found = None;
+                for hash in hashes {
+                    let expected = match (ess, client_challenge_v1(r)) {
+                        (true, Some(cc)) => {
+                            crypto::ntlmv1_ess_response(hash, &r.pending.server_challenge, &cc)
+                        }
+                        (true, None) => continue,
+                        (false, _) => crypto::ntlmv1_response(hash, &r.pending.server_challenge),
+                    };
+                    if crypto::ct_eq(&expected, nt) && found.is_none() {
+                        found = Some(crypto::session_base_key_v1(hash));
+                    }
+                }
+                found
+            }
+        }
+    }
+
+    /// NTLMv2: the candidate key whose NTProofStr matches, over the blob as received.
+    fn session_base_key_v2(
+        &self,
+        r: &Received,
+        v2: &NtlmV2Response,
+        hashes: &[NtHash],
+    ) -> Option<SessionKey> {
         let user = &r.message.user;
         let mut domains: Vec<&str> = alloc::vec![r.message.domain.as_str()];
         if self.config.nil_domain_retry && !r.message.domain.is_empty() {
@@ -436,14 +495,35 @@ impl ServerContext {
         for hash in hashes {
             for domain in &domains {
                 let key = crypto::ntowf_v2(hash, user, domain);
-                let proof =
-                    crypto::nt_proof_str(&key, &r.pending.server_challenge, r.response.blob.raw());
-                if crypto::ct_eq(&proof, &r.response.nt_proof_str) && found.is_none() {
+                let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw());
+                if crypto::ct_eq(&proof, &v2.nt_proof_str) && found.is_none() {
                     found = Some(crypto::session_base_key_v2(&key, &proof));
                 }
             }
         }
         found
+    }
+
+    /// KXKEY (MS-NLMP 3.4.5.1): the base key for NTLMv2; for NTLMv1 with ESS, HMAC_MD5 of
+    /// it over ServerChallenge ‖ LmChallengeResponse[0..8]. This server never negotiates
+    /// LM_KEY or NON_NT_SESSION_KEY, so the other variants do not arise.
+    fn key_exchange_key(r: &Received, base: SessionKey) -> SessionKey {
+        match &r.response {
+            Response::V2(_) => base,
+            #[cfg(feature = "legacy-ntlmv1")]
+            Response::V1(_) => {
+                match (
+                    negotiated(r).contains(NegotiateFlags::EXTENDED_SESSIONSECURITY),
+                    client_challenge_v1(r),
+                ) {
+                    (true, Some(cc)) => SessionKey::from_bytes(crypto::hmac_md5(
+                        base.as_bytes(),
+                        &[&r.pending.server_challenge, &cc],
+                    )),
+                    _ => base,
+                }
+            }
+        }
     }
 
     fn verify(
@@ -457,7 +537,8 @@ impl ServerContext {
             CredentialAnswer::PassThrough(key) => key,
         }
         .ok_or(LOGON_DENIED)?;
-        let flags = r.pending.flags & r.message.flags;
+        let base = Self::key_exchange_key(&r, base);
+        let flags = negotiated(&r);
         let exported = if flags.contains(NegotiateFlags::KEY_EXCH) {
             let encrypted: [u8; 16] =
                 r.message.encrypted_random_session_key.as_slice().try_into().map_err(|_| {
@@ -469,16 +550,27 @@ impl ServerContext {
         } else {
             base
         };
-        let pairs = r.response.blob.av_pairs();
-        self.check_mic(&r, pairs, &exported)?;
-        self.check_channel_bindings(pairs)?;
-        self.check_spn(pairs)?;
-        if let Some(max) = self.config.max_skew {
-            if r.response.blob.timestamp().abs_diff(now) > max {
-                return Err(Error::new(
-                    ErrorKind::TimeSkew,
-                    "NTLMv2 blob timestamp outside the allowed skew",
-                ));
+        match &r.response {
+            Response::V2(v2) => {
+                let pairs = v2.blob.av_pairs();
+                self.check_mic(&r, pairs, &exported)?;
+                self.check_channel_bindings(pairs)?;
+                self.check_spn(pairs)?;
+                if let Some(max) = self.config.max_skew {
+                    if v2.blob.timestamp().abs_diff(now) > max {
+                        return Err(Error::new(
+                            ErrorKind::TimeSkew,
+                            "NTLMv2 blob timestamp outside the allowed skew",
+                        ));
+                    }
+                }
+            }
+            // NTLMv1 carries no AV pairs: no MIC, bindings or SPN can be checked, so a
+            // policy that requires them refuses it.
+            #[cfg(feature = "legacy-ntlmv1")]
+            Response::V1(_) => {
+                self.check_channel_bindings(&AvPairs::new())?;
+                self.check_spn(&AvPairs::new())?;
             }
         }
         if !flags.contains(self.config.required_flags) {

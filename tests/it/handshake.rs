@@ -474,3 +474,67 @@ fn nil_domain_retry() {
     let (refused, _) = build(ServerConfig { nil_domain_retry: false, ..ServerConfig::default() });
     assert_eq!(refused, Err(ErrorKind::LogonDenied));
 }
+
+/// An NTLMv1 client, built by hand (this crate's client only speaks NTLMv2).
+#[cfg(feature = "legacy-ntlmv1")]
+fn ntlmv1_authenticate(t: &Transcript, password: &str, ess: bool) -> Vec<u8> {
+    use sspi_proto::ntlm::crypto;
+    let challenge = ChallengeMessage::decode(&t.challenge).unwrap();
+    let hash = NtHash::from_password(password);
+    let cc = [7u8; 8];
+    let (nt, lm) = if ess {
+        let mut lm = vec![0u8; 24];
+        lm[..8].copy_from_slice(&cc);
+        (crypto::ntlmv1_ess_response(&hash, &challenge.server_challenge, &cc), lm)
+    } else {
+        let r = crypto::ntlmv1_response(&hash, &challenge.server_challenge);
+        (r, r.to_vec())
+    };
+    let mut flags = challenge.flags - NegotiateFlags::KEY_EXCH;
+    flags.set(NegotiateFlags::EXTENDED_SESSIONSECURITY, ess);
+    AuthenticateMessage {
+        flags,
+        lm_challenge_response: lm,
+        nt_challenge_response: nt.to_vec(),
+        domain: "CORP".into(),
+        user: "alice".into(),
+        workstation: String::new(),
+        encrypted_random_session_key: vec![],
+        version: Version::WINDOWS_10,
+        mic: None,
+    }
+    .encode()
+    .unwrap()
+}
+
+#[cfg(feature = "legacy-ntlmv1")]
+#[test]
+fn ntlmv1_accepted_only_when_policy_allows() {
+    use sspi_proto::ntlm::crypto;
+    for ess in [true, false] {
+        let allow = ServerConfig { allow_ntlmv1: true, ..ServerConfig::default() };
+        let mut t = transcript(alice(), ClientConfig::default(), allow.clone());
+        let auth = ntlmv1_authenticate(&t, "right", ess);
+        finish_server(&mut t.server, &auth, &alice_users()).unwrap();
+        // The session key is the NTLMv1 KXKEY (MS-NLMP 3.4.5.1).
+        let base = crypto::session_base_key_v1(&NtHash::from_password("right"));
+        let key = t.server.session_key().unwrap();
+        if ess {
+            assert_ne!(key, &base);
+        } else {
+            assert_eq!(key, &base);
+        }
+        // Wrong password, and the default policy, are both refused.
+        let mut t = transcript(alice(), ClientConfig::default(), allow.clone());
+        let auth = ntlmv1_authenticate(&t, "wrong", ess);
+        assert_eq!(server_error(&mut t, &auth, &alice_users()), ErrorKind::LogonDenied);
+        let mut t = transcript(alice(), ClientConfig::default(), ServerConfig::default());
+        let auth = ntlmv1_authenticate(&t, "right", ess);
+        assert_eq!(server_error(&mut t, &auth, &alice_users()), ErrorKind::LogonDenied);
+        // NTLMv1 cannot carry channel bindings: a Require policy refuses it.
+        let strict = ServerConfig { channel_binding_policy: Policy::Require, ..allow };
+        let mut t = transcript(alice(), ClientConfig::default(), strict);
+        let auth = ntlmv1_authenticate(&t, "right", ess);
+        assert_eq!(server_error(&mut t, &auth, &alice_users()), ErrorKind::BadBindings);
+    }
+}
