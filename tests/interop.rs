@@ -1209,3 +1209,49 @@ fn interop_matrix() {
         if failures.len() > 12 { "; ..." } else { "" }
     );
 }
+
+/// Issue contract for `examples/peer`: two of our peers complete a handshake over pipes, and a
+/// wrong password ends in `ERR` on the server, which then exits with status 1.
+#[test]
+fn our_peers_over_pipes_and_wrong_password_exit_status() {
+    let env = setup();
+    for (password, protocol) in
+        [(PASSWORD, "ntlm"), (PASSWORD, "negotiate"), ("wrong", "ntlm"), ("wrong", "negotiate")]
+    {
+        let transcript: Transcript = Arc::new(Mutex::new(Vec::new()));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut server_cmd = Command::new(&env.peer_bin);
+        server_cmd.args(["server", "--protocol", protocol, "--users-file"]).arg(&env.users_file);
+        let mut client_cmd = Command::new(&env.peer_bin);
+        client_cmd.args([
+            "client",
+            "--protocol",
+            protocol,
+            "--user",
+            USER,
+            "--domain",
+            DOMAIN,
+            "--password",
+            password,
+        ]);
+        let mut server = Peer::spawn(server_cmd, "server", &transcript).unwrap();
+        let mut client = Peer::spawn(client_cmd, "client", &transcript).unwrap();
+        let hs = handshake(&mut client, &mut server, deadline);
+        if password == PASSWORD {
+            expect_authenticated(&hs).unwrap();
+            let token = client.ask_ok(&format!("SEAL {}", B64.encode(b"over pipes")), deadline);
+            let plain = server.ask_ok(&format!("UNSEAL {}", token.unwrap()), deadline).unwrap();
+            assert_eq!(B64.decode(plain).unwrap(), b"over pipes");
+            continue;
+        }
+        expect_refused_by_server(&hs).unwrap();
+        let status = loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit after ERR");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(1), "{protocol}: server exit status after ERR");
+    }
+}
