@@ -1215,13 +1215,21 @@ fn interop_matrix() {
 #[test]
 fn our_peers_over_pipes_and_wrong_password_exit_status() {
     let env = setup();
-    for (password, protocol) in
-        [(PASSWORD, "ntlm"), (PASSWORD, "negotiate"), ("wrong", "ntlm"), ("wrong", "negotiate")]
-    {
+    // (password, client protocol, server protocol): `auto` accepts raw NTLM and SPNEGO.
+    for (password, protocol, server_protocol) in [
+        (PASSWORD, "ntlm", "ntlm"),
+        (PASSWORD, "negotiate", "negotiate"),
+        (PASSWORD, "ntlm", "auto"),
+        (PASSWORD, "negotiate", "auto"),
+        ("wrong", "ntlm", "ntlm"),
+        ("wrong", "negotiate", "negotiate"),
+    ] {
         let transcript: Transcript = Arc::new(Mutex::new(Vec::new()));
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut server_cmd = Command::new(&env.peer_bin);
-        server_cmd.args(["server", "--protocol", protocol, "--users-file"]).arg(&env.users_file);
+        server_cmd
+            .args(["server", "--protocol", server_protocol, "--users-file"])
+            .arg(&env.users_file);
         let mut client_cmd = Command::new(&env.peer_bin);
         client_cmd.args([
             "client",
