@@ -178,6 +178,15 @@ impl Writer {
         self.bytes(&v.to_le_bytes())
     }
 
+    /// Appends `s` as UTF-16LE, without an intermediate vector.
+    pub fn utf16le(&mut self, s: &str) -> &mut Self {
+        self.bytes.reserve(utf16le_capacity(s));
+        for unit in s.encode_utf16() {
+            self.u16_le(unit);
+        }
+        self
+    }
+
     /// Appends a security buffer header.
     pub fn security_buffer(&mut self, sb: SecurityBuffer) -> &mut Self {
         self.u16_le(sb.len).u16_le(sb.max_len).u32_le(sb.offset)
@@ -233,6 +242,12 @@ impl PayloadWriter {
         Ok(SecurityBuffer { len, max_len: len, offset })
     }
 
+    /// A writer for the header with room for the whole message, header and payload, so
+    /// that the message is assembled in one allocation.
+    pub fn header_writer(&self) -> Writer {
+        Writer::with_capacity(self.base.saturating_add(self.payload.len()))
+    }
+
     /// The payload bytes, to append after the header.
     pub fn into_payload(self) -> Vec<u8> {
         self.payload
@@ -254,7 +269,16 @@ pub fn utf16le_to_string(bytes: &[u8], field: &'static str) -> Result<alloc::str
 
 /// Encodes a string as UTF-16LE.
 pub fn string_to_utf16le(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    let mut w = Writer::with_capacity(utf16le_capacity(s));
+    w.utf16le(s);
+    w.into_vec()
+}
+
+/// Room for `s` in UTF-16LE: each UTF-8 byte becomes at most two bytes. Reserving it up
+/// front means no reallocation, which is faster and leaves no stray copies of a password
+/// behind in freed memory (callers zeroize only the final vector).
+fn utf16le_capacity(s: &str) -> usize {
+    s.len().saturating_mul(2)
 }
 
 #[cfg(test)]

@@ -69,6 +69,34 @@ impl ErrorKind {
         }
     }
 
+    /// Every kind, for [`from_status`](Self::from_status): a new kind goes here too.
+    const ALL: [Self; 18] = [
+        Self::InvalidToken,
+        Self::LogonDenied,
+        Self::MessageAltered,
+        Self::OutOfSequence,
+        Self::NoCredentials,
+        Self::UnknownCredentials,
+        Self::BadBindings,
+        Self::BufferTooSmall,
+        Self::IncompleteMessage,
+        Self::ContextExpired,
+        Self::UnsupportedFunction,
+        Self::InternalError,
+        Self::QopNotSupported,
+        Self::WrongPrincipal,
+        Self::DowngradeDetected,
+        Self::TimeSkew,
+        Self::SecPkgNotFound,
+        Self::InvalidHandle,
+    ];
+
+    /// The kind whose [`status`](Self::status) is `code`, if any (e.g. to restore an error
+    /// recorded as its `SECURITY_STATUS`, as context exports do).
+    pub fn from_status(code: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.status() == code)
+    }
+
     /// The Windows name of the status, e.g. `SEC_E_INVALID_TOKEN`.
     pub const fn status_name(self) -> &'static str {
         match self {
@@ -137,6 +165,7 @@ impl fmt::Display for Error {
 }
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl std::error::Error for Error {}
 
 /// `Result` with this crate's [`Error`].
@@ -195,6 +224,14 @@ mod tests {
         assert_eq!(Status::ContinueNeeded.code(), 0x00090312);
         assert_eq!(Status::CompleteNeeded.code(), 0x00090313);
         assert_eq!(Status::CompleteAndContinue.code(), 0x00090314);
+    }
+
+    #[test]
+    fn from_status_inverts_status() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_status(kind.status()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_status(0), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 bitflags::bitflags! {
     /// The 32 bits of the NTLM `NegotiateFlags` field (MS-NLMP 2.2.2.5), every bit named.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
     pub struct NegotiateFlags: u32 {
         /// A: `NTLMSSP_NEGOTIATE_UNICODE` — strings are UTF-16LE.
         const UNICODE = 0x0000_0001;

@@ -14,6 +14,12 @@ pub mod codec;
 pub mod creds;
 pub mod error;
 pub mod flags;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod ntlm;
 pub mod rand;
 pub mod spnego;
@@ -24,6 +30,7 @@ pub use creds::{Credentials, Identity};
 pub use error::{Error, ErrorKind, Result, Status};
 pub use flags::NegotiateFlags;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use rand::OsRandom;
 pub use rand::Random;
 pub use time::FileTime;

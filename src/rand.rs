@@ -19,6 +19,7 @@ impl<R: Random + ?Sized> Random for &mut R {
 /// The operating system's CSPRNG (feature `std`). For applications; the library never
 /// constructs one itself.
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OsRandom;
 

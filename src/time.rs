@@ -5,6 +5,7 @@
 ///
 /// The library never reads a clock: every call that needs the time takes a `FileTime`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct FileTime(pub u64);
 
 /// 100 ns ticks between 1601-01-01 and 1970-01-01.
@@ -36,6 +37,7 @@ impl FileTime {
     /// The current time from the system clock. Only for applications: the library itself
     /// never calls this.
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn now() -> Self {
         let since_epoch =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

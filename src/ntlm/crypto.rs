@@ -11,9 +11,8 @@ use hmac::Hmac;
 use hmac::digest::{Digest, KeyInit, Mac};
 use md4::Md4;
 use md5::Md5;
-use rc4::StreamCipher;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::codec::string_to_utf16le;
 use crate::error::{Error, ErrorKind, Result};
@@ -22,8 +21,15 @@ use crate::flags::NegotiateFlags;
 macro_rules! secret_bytes {
     ($(#[$doc:meta])* $name:ident, $len:expr) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+        #[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
         pub struct $name([u8; $len]);
+
+        /// Constant time: `==` on a secret must not leak where it differs.
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.ct_eq(other)
+            }
+        }
 
         impl $name {
             /// Wraps raw key bytes.
@@ -70,6 +76,7 @@ secret_bytes!(
 #[cfg(feature = "legacy-ntlmv1")]
 secret_bytes!(
     /// LMOWFv1 (MS-NLMP 3.3.1), the LAN Manager hash. Legacy: feature `legacy-ntlmv1`.
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     LmHash, 16
 );
 
@@ -226,10 +233,17 @@ pub fn sign_key(exported: &SessionKey, direction: Direction) -> SignKey {
 }
 
 /// An RC4 sealing key of 8 or 16 bytes (MS-NLMP 3.4.5.3 SEALKEY).
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct SealKey {
     bytes: [u8; 16],
     len: u8,
+}
+
+/// Constant time, like every secret comparison here.
+impl PartialEq for SealKey {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(self.as_bytes(), other.as_bytes())
+    }
 }
 
 impl SealKey {
@@ -377,20 +391,114 @@ impl ChannelBindings {
     }
 }
 
+/// The length of an exported RC4 state: the permutation S (256 bytes), then `i` and `j`.
+pub const RC4_STATE_LEN: usize = 258;
+
 /// An RC4 keystream whose position is carried across messages, as NTLM sealing needs.
-pub struct Rc4(rc4::Rc4);
+///
+/// Written here rather than taken from the `rc4` crate because exporting a session
+/// (ExportSecurityContext) must save and restore the keystream position, and that crate
+/// keeps its state private. The algorithm is the textbook one (key-scheduling, then the
+/// PRGA); the MS-NLMP 4.2 sealing vectors and RFC 6229 pin its output.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct Rc4 {
+    s: [u8; 256],
+    i: u8,
+    j: u8,
+}
 
 impl Rc4 {
-    /// Keys a new keystream; NTLM keys are 5 to 16 bytes.
+    /// Keys a new keystream (the RC4 key-scheduling algorithm). RC4 keys are 1 to 256
+    /// bytes; NTLM uses 5 to 16. Any other length is an `InternalError`: keys come from
+    /// this crate's own derivations, never from the wire.
     pub fn new(key: &[u8]) -> Result<Self> {
-        <rc4::Rc4 as KeyInit>::new_from_slice(key)
-            .map(Self)
-            .map_err(|_| Error::new(ErrorKind::InternalError, "RC4 key length"))
+        if key.is_empty() || key.len() > 256 {
+            return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
+        }
+        let mut s = [0u8; 256];
+        for (slot, value) in s.iter_mut().zip(0u8..=255) {
+            *slot = value;
+        }
+        let mut rc4 = Self { s, i: 0, j: 0 };
+        let mut j = 0u8;
+        for (i, k) in (0u8..=255).zip(key.iter().cycle()) {
+            j = j.wrapping_add(rc4.at(i)).wrapping_add(*k);
+            rc4.swap(i, j);
+        }
+        Ok(rc4)
+    }
+
+    /// Restores a keystream saved by [`export_state`](Self::export_state). `S` must be a
+    /// permutation of 0..=255 (every RC4 state is one); anything else is `InvalidToken`.
+    pub fn from_state(state: &[u8; RC4_STATE_LEN]) -> Result<Self> {
+        let mut s = [0u8; 256];
+        let mut seen = [false; 256];
+        for (slot, value) in s.iter_mut().zip(state.iter()) {
+            let mark = seen.get_mut(usize::from(*value));
+            match mark {
+                Some(m) if !*m => *m = true,
+                _ => {
+                    s.zeroize();
+                    return Err(Error::invalid_token(
+                        "context export: RC4 state is not a permutation of 0..=255",
+                    ));
+                }
+            }
+            *slot = *value;
+        }
+        let i = state.get(256).copied().unwrap_or_default();
+        let j = state.get(257).copied().unwrap_or_default();
+        Ok(Self { s, i, j })
+    }
+
+    /// The keystream position: S ‖ i ‖ j. Secret (it decrypts every later message), hence
+    /// the zeroizing wrapper.
+    pub fn export_state(&self) -> Zeroizing<[u8; RC4_STATE_LEN]> {
+        let mut out = Zeroizing::new([0u8; RC4_STATE_LEN]);
+        let parts = self.s.iter().copied().chain([self.i, self.j]);
+        for (dst, src) in out.iter_mut().zip(parts) {
+            *dst = src;
+        }
+        out
     }
 
     /// XORs the next `data.len()` keystream bytes into `data` (encrypt and decrypt alike).
     pub fn apply(&mut self, data: &mut [u8]) {
-        self.0.apply_keystream(data);
+        for byte in data {
+            *byte ^= self.next_byte();
+        }
+    }
+
+    /// The RC4 PRGA step.
+    #[inline(always)]
+    fn next_byte(&mut self) -> u8 {
+        self.i = self.i.wrapping_add(1);
+        let si = self.at(self.i);
+        self.j = self.j.wrapping_add(si);
+        let sj = self.at(self.j);
+        self.put(self.i, sj);
+        self.put(self.j, si);
+        self.at(si.wrapping_add(sj))
+    }
+
+    // A u8 index is always inside the 256-byte array: the optimiser removes the checks
+    // that `get` spells out for the lints.
+    #[inline(always)]
+    fn at(&self, k: u8) -> u8 {
+        self.s.get(usize::from(k)).copied().unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn put(&mut self, k: u8, value: u8) {
+        if let Some(slot) = self.s.get_mut(usize::from(k)) {
+            *slot = value;
+        }
+    }
+
+    fn swap(&mut self, a: u8, b: u8) {
+        let (x, y) = (self.at(a), self.at(b));
+        self.put(a, y);
+        self.put(b, x);
     }
 }
 
@@ -401,8 +509,16 @@ impl fmt::Debug for Rc4 {
 }
 
 /// A 16-byte NTLMSSP_MESSAGE_SIGNATURE (MS-NLMP 2.2.2.9): Version ‖ Checksum ‖ SeqNum.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// `==` is constant time.
+#[derive(Clone, Copy, Eq)]
 pub struct Signature(pub [u8; 16]);
+
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other)
+    }
+}
 
 impl Signature {
     /// The signature when SIGN was not negotiated but ALWAYS_SIGN was (MS-NLMP 3.4.3).
@@ -480,6 +596,7 @@ pub fn ess_signature<'m>(
 /// MS-NLMP 4.2.2.4 prints the RC4'd RandomPad in the assembled signature, but 3.4.4.1 says
 /// "Set RandomPad to 0" and Windows writes zeros there; the keystream still advances over it.
 #[cfg(feature = "legacy-ntlmv1")]
+#[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
 pub fn crc32_signature<'m>(
     seal: &mut Rc4,
     seq_num: u32,
@@ -555,6 +672,7 @@ mod legacy {
 
     /// DESL(K, D) (MS-NLMP 6): three DES encryptions of D under K split into 7-byte parts,
     /// the 16-byte K padded with five zero bytes.
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn desl(key: &[u8; 16], data: &[u8; 8]) -> [u8; 24] {
         let mut out = [0u8; 24];
         let blocks =
@@ -586,12 +704,14 @@ mod legacy {
     }
 
     /// The NTLMv1 response (MS-NLMP 3.3.1): DESL(NTOWFv1, ServerChallenge).
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn ntlmv1_response(nt_hash: &NtHash, server_challenge: &[u8; 8]) -> [u8; 24] {
         desl(nt_hash.as_bytes(), server_challenge)
     }
 
     /// The NTLMv1 response with extended session security: DESL(NTOWFv1,
     /// MD5(ServerChallenge ‖ ClientChallenge)[0..8]).
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn ntlmv1_ess_response(
         nt_hash: &NtHash,
         server_challenge: &[u8; 8],
@@ -606,17 +726,20 @@ mod legacy {
     }
 
     /// The LMv1 response: DESL(LMOWFv1, ServerChallenge).
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn lmv1_response(lm_hash: &LmHash, server_challenge: &[u8; 8]) -> [u8; 24] {
         desl(lm_hash.as_bytes(), server_challenge)
     }
 
     /// SessionBaseKey for NTLMv1: MD4(NTOWFv1).
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn session_base_key_v1(nt_hash: &NtHash) -> SessionKey {
         use md4::{Digest, Md4};
         SessionKey::from_bytes(Md4::digest(nt_hash.as_bytes()).into())
     }
 
     /// KXKEY for NTLMv1 (MS-NLMP 3.4.5.1), every variant.
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-ntlmv1")))]
     pub fn kxkey_v1(
         flags: NegotiateFlags,
         session_base_key: &SessionKey,

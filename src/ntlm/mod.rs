@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod crypto;
+pub mod export;
 pub mod messages;
 pub mod server;
 pub mod session;

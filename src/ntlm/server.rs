@@ -4,6 +4,7 @@
 //! Initial --step(NEGOTIATE)--> ChallengeSent --step(AUTHENTICATE)--> AwaitingCredentials
 //!   --provide_credentials(..)--> Done
 //! Initial --start_datagram()--> ChallengeSent                 (connectionless NTLM)
+//! ChallengeSent --export()--> bytes --import(config, bytes)--> ChallengeSent   (another process)
 //! any error --> Failed (sticky)
 //! ```
 //!
@@ -11,6 +12,12 @@
 //! [`ServerStep::NeedCredentials`] with the claimed identity, and the caller answers with
 //! candidate NT hashes or a pass-through verdict. Unknown user and wrong password take the
 //! same path and give the same [`ErrorKind::LogonDenied`].
+//!
+//! A context waiting for AUTHENTICATE can be exported ([`ServerContext::export`]) and
+//! finished by another process ([`ServerContext::import`]), which supplies its own
+//! [`ServerConfig`]: policy is configuration, not state. See [`crate::ntlm::export`].
+
+mod export;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -406,6 +413,14 @@ impl ServerContext {
                 .flags
                 .difference(NegotiateFlags::SIGN | NegotiateFlags::SEAL | NegotiateFlags::KEY_EXCH)
                 .union(NegotiateFlags::ANONYMOUS);
+            // Anonymous has no session key, so it cannot sign or seal: a server that
+            // requires either refuses it like any client that drops a required flag.
+            if !flags.contains(self.config.required_flags) {
+                return Err(Error::new(
+                    ErrorKind::DowngradeDetected,
+                    "anonymous logon cannot provide the flags the server requires",
+                ));
+            }
             let done = Completed {
                 identity,
                 flags,

@@ -40,6 +40,13 @@
 //! in `Drop` under the `zeroize` features this crate enables, although `Hmac<Md5>` does not
 //! implement the `ZeroizeOnDrop` marker). `Debug` output never shows key material.
 //!
+//! # Export
+//!
+//! [`Session::export`] saves a session (keys, flags, role, sequence numbers, RC4 keystream
+//! positions, a closed receiving direction) and [`Session::import`] restores it in another
+//! process, where it continues exactly where it stood; the format is in
+//! [`crate::ntlm::export`]. The bytes are as secret as the keys.
+//!
 //! # Allocation
 //!
 //! `sign`, `verify`, `seal_in_place`, `unseal_in_place`, `wrap_in_place`,
@@ -47,6 +54,7 @@
 //! the returned vector.
 
 mod engine;
+mod export;
 mod payload;
 
 use alloc::vec::Vec;
@@ -181,9 +189,50 @@ enum Inner {
 }
 
 /// Message protection for a completed NTLM context. See the [module docs](self).
+///
+/// # Example
+///
+/// MS-NLMP 4.2.4.4: the client seals "Plaintext" under the NTLMv2 example's flags and key;
+/// the server unseals it, and refuses it once altered.
+///
+/// ```
+/// use sspi_proto::ntlm::crypto::SessionKey;
+/// use sspi_proto::ntlm::session::{Role, Session, SessionParams};
+/// use sspi_proto::{ErrorKind, NegotiateFlags};
+///
+/// let params = SessionParams {
+///     flags: NegotiateFlags::from_bits_retain(0xE28A_8233),
+///     exported_session_key: SessionKey::from_bytes([0x55; 16]),
+///     role: Role::Client,
+/// };
+/// let server_params = SessionParams { role: Role::Server, ..params.clone() };
+/// let mut client = Session::new(params)?;
+/// let mut server = Session::new(server_params.clone())?;
+///
+/// let plaintext: Vec<u8> = "Plaintext".encode_utf16().flat_map(u16::to_le_bytes).collect();
+/// let mut data = plaintext.clone();
+/// let signature = client.seal_in_place(&mut data)?; // sequence number 0
+/// assert_eq!(data[..4], [0x54, 0xe5, 0x01, 0x65]);
+/// assert_eq!(signature.as_bytes()[4..12], [0x7f, 0xb3, 0x8e, 0xc5, 0xc5, 0x5d, 0x49, 0x76]);
+///
+/// // One bit flipped in transit: refused, and no plaintext is released.
+/// let mut altered = data.clone();
+/// altered[0] ^= 1;
+/// let mut other_server = Session::new(server_params)?;
+/// let err = other_server.unseal_in_place(&mut altered, &signature).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MessageAltered);
+/// assert!(altered.iter().all(|&b| b == 0));
+///
+/// server.unseal_in_place(&mut data, &signature)?;
+/// assert_eq!(data, plaintext);
+/// # Ok::<(), sspi_proto::Error>(())
+/// ```
 pub struct Session {
     role: Role,
     flags: NegotiateFlags,
+    /// Kept for [`Session::export`]: every key of the session derives from it, so an export
+    /// carries this one key rather than four.
+    key: SessionKey,
     inner: Inner,
 }
 
@@ -198,6 +247,14 @@ impl fmt::Debug for Session {
         };
         d.finish_non_exhaustive()
     }
+}
+
+/// Whether each direction has its own RC4 handle: with ESS (MS-NLMP 3.4.5.3 directional
+/// sealing keys), and trivially when nothing is signed or sealed; otherwise the legacy
+/// session shares one handle.
+fn rc4_per_direction(flags: NegotiateFlags) -> bool {
+    flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY)
+        || !flags.intersects(NegotiateFlags::SIGN | NegotiateFlags::SEAL)
 }
 
 #[cfg(feature = "legacy-ntlmv1")]
@@ -386,9 +443,7 @@ impl Session {
     /// hands out dummy signatures under ALWAYS_SIGN and refuses everything else.
     pub fn new(params: SessionParams) -> Result<Self> {
         let SessionParams { flags, exported_session_key: key, role } = params;
-        let ess = flags.contains(NegotiateFlags::EXTENDED_SESSIONSECURITY);
-        let protects = flags.intersects(NegotiateFlags::SIGN | NegotiateFlags::SEAL);
-        let inner = if ess || !protects {
+        let inner = if rc4_per_direction(flags) {
             let (outgoing, incoming) = role.directions();
             Inner::Ess {
                 send: SendHalf(Half::new(flags, &key, outgoing)?),
@@ -397,7 +452,7 @@ impl Session {
         } else {
             legacy(flags, &key)?
         };
-        Ok(Self { role, flags, inner })
+        Ok(Self { role, flags, key, inner })
     }
 
     /// Which side this session is.
@@ -408,6 +463,11 @@ impl Session {
     /// The negotiated flags.
     pub const fn flags(&self) -> NegotiateFlags {
         self.flags
+    }
+
+    /// The ExportedSessionKey every key of this session derives from.
+    pub(crate) const fn exported_session_key(&self) -> &SessionKey {
+        &self.key
     }
 
     /// Splits an ESS session into independent sending and receiving halves, e.g. to seal

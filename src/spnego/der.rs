@@ -189,22 +189,25 @@ pub(crate) fn only<'a>(
 }
 
 /// Appends `tag`, the minimal DER length of `contents` (X.690 §10.1), and `contents`.
+///
+/// One reservation for the whole element: nested encodings (a token inside a NegTokenResp
+/// inside its SEQUENCE) then cost one allocation per level instead of a reallocation chain.
 pub(crate) fn push_tlv(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
-    out.push(tag);
     let len = contents.len();
-    if let Ok(short) = u8::try_from(len) {
-        if short < 0x80 {
-            out.push(short);
-            out.extend_from_slice(contents);
-            return;
+    let be = len.to_be_bytes();
+    let leading_zeros = be.iter().take_while(|&&b| b == 0).count();
+    let significant = be.get(leading_zeros..).unwrap_or_default();
+    out.reserve(len.saturating_add(significant.len()).saturating_add(2));
+    out.push(tag);
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
+            let count = u8::try_from(significant.len()).unwrap_or(0x7f) & 0x7f;
+            out.push(0x80 | count);
+            out.extend_from_slice(significant);
         }
     }
-    let be = len.to_be_bytes();
-    let significant: Vec<u8> = be.iter().copied().skip_while(|&b| b == 0).collect();
-    // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
-    let count = u8::try_from(significant.len()).unwrap_or(0x7f) & 0x7f;
-    out.push(0x80 | count);
-    out.extend_from_slice(&significant);
     out.extend_from_slice(contents);
 }
 

@@ -7,8 +7,11 @@
 //! Initial --step(NegTokenInit, NTLM later)--> AwaitNegotiate --step(NEGOTIATE)--> ChallengeSent
 //! Initial --start()--> (NegTokenInit2 out) Initial          (server speaks first, HTTP style)
 //! ChallengeSent --step(AUTHENTICATE)--> NeedCredentials --provide_credentials--> Done
+//! ChallengeSent --export()--> bytes --import(config, bytes)--> ChallengeSent (another process)
 //! any error --> Failed (sticky)
 //! ```
+
+mod export;
 
 use alloc::vec::Vec;
 

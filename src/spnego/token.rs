@@ -270,7 +270,7 @@ pub fn encode_mech_type_list(mech_types: &[Oid]) -> Vec<u8> {
     der::tlv(tag::SEQUENCE, &contents)
 }
 
-fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
+pub(crate) fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
     let mut r = Reader::new(contents);
     let mut mech_types = Vec::new();
     while !r.is_empty() {

@@ -1,5 +1,7 @@
 //! Package-agnostic client and server contexts.
 
+mod export;
+
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -386,6 +388,55 @@ enum Side<I> {
 }
 
 /// An SSPI-style client context (InitializeSecurityContext) over any [`Package`].
+///
+/// # Example
+///
+/// A raw NTLM client: two calls to [`step`](Self::step), then message protection. (The
+/// crate's README drives a Negotiate client and server together.)
+///
+/// ```
+/// use sspi_proto::sspi::{
+///     ClientContext, ClientOptions, ClientRequest, CredentialUse, CredentialsHandle, Package,
+///     Step,
+/// };
+/// use sspi_proto::{Credentials, FileTime, OsRandom, Status};
+/// # use sspi_proto::ntlm::crypto::NtHash;
+/// # use sspi_proto::ntlm::server::{CredentialAnswer, ServerStep};
+/// # use sspi_proto::sspi::{ServerContext, ServerOptions};
+///
+/// let alice = Credentials::password("CORP\\alice", "Passw0rd!");
+/// let creds = CredentialsHandle::acquire(Package::Ntlm, CredentialUse::Outbound, Some(alice))?;
+/// let options = ClientOptions {
+///     request: ClientRequest::INTEGRITY | ClientRequest::CONFIDENTIALITY,
+///     target_name: Some("HTTP/web.example.com".into()),
+///     ..ClientOptions::default()
+/// };
+/// let mut client = ClientContext::new(Package::Ntlm, &creds, options)?;
+/// let mut rng = OsRandom;
+///
+/// // ISC #1: NEGOTIATE, SEC_I_CONTINUE_NEEDED.
+/// let Step::Continue(negotiate) = client.step(None, FileTime::now(), &mut rng)? else {
+///     unreachable!("NTLM always continues after NEGOTIATE")
+/// };
+/// # let inbound = CredentialsHandle::acquire(Package::Ntlm, CredentialUse::Inbound, None)?;
+/// # let mut server = ServerContext::new(Package::Ntlm, &inbound, ServerOptions::default())?;
+/// # let ServerStep::Continue(challenge) = server.step(&negotiate, FileTime::now(), &mut rng)?
+/// # else { unreachable!() };
+/// // ... send it, receive the server's CHALLENGE ...
+/// // ISC #2: AUTHENTICATE and SEC_E_OK: raw NTLM's client is done before the server answers.
+/// let step = client.step(Some(&challenge), FileTime::now(), &mut rng)?;
+/// assert_eq!(step.status(), Status::Ok);
+/// let authenticate = step.token().expect("AUTHENTICATE");
+/// # server.step(authenticate, FileTime::now(), &mut rng)?;
+/// # let hashes = vec![NtHash::from_password("Passw0rd!")];
+/// # server.provide_credentials(CredentialAnswer::NtHashes(hashes), FileTime::now())?;
+///
+/// // EncryptMessage in its GSS_Wrap form: the 16-byte trailer, then the sealed bytes.
+/// let sealed = client.wrap(b"hello", FileTime::now())?;
+/// assert_eq!(sealed.len(), client.sizes().security_trailer as usize + 5);
+/// # assert_eq!(server.unwrap(&sealed, FileTime::now())?, b"hello");
+/// # Ok::<(), sspi_proto::Error>(())
+/// ```
 pub struct ClientContext {
     common: Common,
     state: Side<ClientInner>,
@@ -573,6 +624,24 @@ impl ServerContext {
         creds: &CredentialsHandle,
         options: ServerOptions,
     ) -> Result<Self> {
+        let (accept_raw_ntlm, expires) = (options.accept_raw_ntlm, options.expires);
+        let config = Self::config(package, creds, options)?;
+        let inner = match package {
+            Package::Ntlm => ServerInner::Ntlm(Box::new(NtlmServer::new(config))),
+            Package::Negotiate => {
+                let mode = if accept_raw_ntlm { AcceptMode::Auto } else { AcceptMode::Negotiate };
+                ServerInner::Negotiate(Box::new(NegotiateServer::new(config, mode)))
+            }
+        };
+        Ok(Self { common: Common::new(package, expires), state: Side::Handshake(inner) })
+    }
+
+    /// Checks the credentials and turns the options into the NTLM server policy.
+    fn config(
+        package: Package,
+        creds: &CredentialsHandle,
+        options: ServerOptions,
+    ) -> Result<ServerConfig> {
         if creds.usage == CredentialUse::Outbound {
             return Err(Error::new(
                 ErrorKind::NoCredentials,
@@ -601,15 +670,7 @@ impl ServerContext {
         {
             config.channel_binding_policy = Policy::Require;
         }
-        let inner = match package {
-            Package::Ntlm => ServerInner::Ntlm(Box::new(NtlmServer::new(config))),
-            Package::Negotiate => {
-                let mode =
-                    if options.accept_raw_ntlm { AcceptMode::Auto } else { AcceptMode::Negotiate };
-                ServerInner::Negotiate(Box::new(NegotiateServer::new(config, mode)))
-            }
-        };
-        Ok(Self { common: Common::new(package, options.expires), state: Side::Handshake(inner) })
+        Ok(config)
     }
 
     /// AcceptSecurityContext with one client token.

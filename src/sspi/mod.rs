@@ -20,16 +20,45 @@
 //! | `EncryptMessage` / `DecryptMessage` | [`ClientContext::encrypt`] / [`ClientContext::decrypt`] |
 //! | `SecBuffer`, `SECBUFFER_*` | [`SecBuffer`], [`BufferType`], [`BufferFlags`] |
 //! | `SECBUFFER_CHANNEL_BINDINGS` | a [`BufferType::ChannelBindings`] input buffer |
+//! | `ExportSecurityContext` | [`ClientContext::export`] (established) / [`ServerContext::export`] (established, or waiting for AUTHENTICATE) → [`ExportedContext`] |
+//! | `ImportSecurityContext` | [`ClientContext::import`]`(package, bytes)` / [`ServerContext::import`]`(package, creds, options, bytes)` |
 //! | `DeleteSecurityContext` | [`ClientContext::delete`] (and `Drop`) |
 //! | `FreeCredentialsHandle` | [`CredentialsHandle::free`] (and `Drop`) |
 //!
 //! [`ServerContext`] has the same queries and message calls as [`ClientContext`].
+//!
+//! # Ending a session
+//!
+//! [`ClientContext::delete`] / [`ServerContext::delete`] (DeleteSecurityContext) and
+//! [`CredentialsHandle::free`] (FreeCredentialsHandle) wipe every key, RC4 state and password
+//! at once; dropping the values does the same. When a connection closes:
+//!
+//! - **client**: delete (or drop) the context; keep the `CredentialsHandle` only if more
+//!   connections will authenticate with it, otherwise free it.
+//! - **server**: delete (or drop) the connection's context — NTLM authenticates a connection,
+//!   never a user across connections, so a context must not be reused for another one. A
+//!   context abandoned mid-handshake (no AUTHENTICATE ever came) holds only the CHALLENGE and
+//!   its server challenge; drop it on close or after a timeout of your choosing (pass a short
+//!   `expires` to have every later call refuse with `ContextExpired`).
+//! - **both**: after an error the context is dead (every call returns the error again); drop
+//!   it rather than retrying on it.
+//!
+//! Exported contexts are secret (they hold the session keys) and neither encrypted nor
+//! authenticated by this crate; the format and its rules are in [`crate::ntlm::export`].
+//! A server exported after its CHALLENGE can be imported by another process to take the
+//! client's AUTHENTICATE (scale-out): the importer supplies the [`ServerOptions`], since
+//! policy is configuration, not state.
 
 mod context;
 mod flags;
 mod package;
 
-pub use crate::buffer::{BufferFlags, BufferType, SecBuffer};
+pub use crate::buffer::{BufferData, BufferFlags, BufferType, SecBuffer};
+pub use crate::ntlm::crypto::{ChannelBindings, Signature};
+pub use crate::ntlm::export::ExportedContext;
+pub use crate::ntlm::server::{
+    CredentialAnswer, PassThroughRequest, Policy, ServerConfig, ServerStep,
+};
 pub use context::{
     ClientContext, ClientOptions, CredentialUse, CredentialsHandle, Lifespan, ServerContext,
     ServerOptions, Sizes, Step,

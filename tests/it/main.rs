@@ -9,8 +9,11 @@
     clippy::arithmetic_side_effects
 )]
 
+mod attacks;
+mod export;
 mod handshake;
 mod messages;
+mod props;
 mod session;
 mod spnego;
 mod spnego_codec;

@@ -2,11 +2,10 @@
 //! package values and queries, expiry and deletion.
 
 use sspi_proto::buffer::SecBuffer;
-use sspi_proto::ntlm::server::ServerStep;
 use sspi_proto::sspi::{
-    ClientAttributes, ClientContext, ClientOptions, ClientRequest, CredentialUse,
+    ClientAttributes, ClientContext, ClientOptions, ClientRequest, CredentialAnswer, CredentialUse,
     CredentialsHandle, Package, ServerAttributes, ServerContext, ServerOptions, ServerRequest,
-    Step, packages,
+    ServerStep, Step, packages,
 };
 use sspi_proto::{Credentials, ErrorKind, FileTime, Status};
 
@@ -259,7 +258,7 @@ fn channel_bindings_as_an_input_buffer() {
     let mut server_opts =
         ServerOptions { request: ServerRequest::PROXY_BINDINGS, ..ServerOptions::default() };
     server_opts.ntlm.channel_bindings =
-        Some(sspi_proto::ntlm::crypto::ChannelBindings::from_application_data(app));
+        Some(sspi_proto::sspi::ChannelBindings::from_application_data(app));
     let mut s = ServerContext::new(Package::Ntlm, &inb, server_opts).unwrap();
     let n = c.step(None, NOW, &mut rng).unwrap();
     let ServerStep::Continue(ch) = s.step(n.token().unwrap(), NOW, &mut rng).unwrap() else {
@@ -277,8 +276,7 @@ fn channel_bindings_as_an_input_buffer() {
     let Step::Done(Some(auth)) = c.step_buffers(&inputs, NOW, &mut rng).unwrap() else { panic!() };
     let ServerStep::NeedCredentials(_) = s.step(&auth, NOW, &mut rng).unwrap() else { panic!() };
     let hashes = Users::one("CORP", "alice", "pw").lookup("alice", "CORP");
-    s.provide_credentials(sspi_proto::ntlm::server::CredentialAnswer::NtHashes(hashes), NOW)
-        .unwrap();
+    s.provide_credentials(CredentialAnswer::NtHashes(hashes), NOW).unwrap();
     assert!(s.is_complete());
 
     // Truncated SEC_CHANNEL_BINDINGS is an error, not a panic.

@@ -272,3 +272,44 @@ mod legacy_vectors {
         assert_eq!(sig.as_bytes(), &h16("010000000000000009dcd1df2e459d36"));
     }
 }
+
+/// RFC 6229 section 2: keystream of the 40-bit key 0102030405 at offsets 0 and 16, and
+/// of the 128-bit key 0102..10 at offset 0 (the first vectors of each key length).
+#[test]
+fn rc4_rfc_6229_keystreams() {
+    let mut rc4 = Rc4::new(&hex("0102030405")).unwrap();
+    let mut ks = [0u8; 32];
+    rc4.apply(&mut ks);
+    assert_eq!(
+        ks.to_vec(),
+        hex("b2396305f03dc027ccc3524a0a1118a8 6982944f18fc82d589c403a47a0d0919")
+    );
+    let mut rc4 = Rc4::new(&hex("0102030405060708090a0b0c0d0e0f10")).unwrap();
+    let mut ks = [0u8; 16];
+    rc4.apply(&mut ks);
+    assert_eq!(ks.to_vec(), hex("9ac7cc9a609d1ef7b2932899cde41b97"));
+    assert!(Rc4::new(&[]).is_err());
+    assert!(Rc4::new(&[0u8; 257]).is_err());
+    assert!(Rc4::new(&[0u8; 256]).is_ok());
+}
+
+/// An exported keystream continues exactly where the original stands.
+#[test]
+fn rc4_state_round_trip() {
+    let mut a = Rc4::new(b"Key").unwrap();
+    let mut skip = [0u8; 1000];
+    a.apply(&mut skip);
+    let state = a.export_state();
+    let mut b = Rc4::from_state(&state).unwrap();
+    let (mut x, mut y) = ([0u8; 300], [0u8; 300]);
+    a.apply(&mut x);
+    b.apply(&mut y);
+    assert_eq!(x, y);
+    assert_eq!(format!("{b:?}"), "Rc4(<redacted>)");
+
+    let mut bad = *state;
+    bad[3] = bad[4];
+    let e = Rc4::from_state(&bad).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidToken);
+    assert!(e.detail().contains("permutation"), "{e}");
+}

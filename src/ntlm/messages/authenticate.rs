@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open};
-use crate::codec::{PayloadWriter, SecurityBuffer, Writer};
+use crate::codec::{PayloadWriter, SecurityBuffer};
 use crate::error::{Error, Result};
 use crate::flags::NegotiateFlags;
 
@@ -38,6 +38,7 @@ const HEADER_WITH_MIC_LEN: usize = 88;
 /// payload starts at or after byte 72 (else it is all zeros), and the MIC is present when
 /// it starts at or after byte 88. Checking that `MsvAvFlags` agrees is the server's job.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct AuthenticateMessage {
     /// `NegotiateFlags`.
     pub flags: NegotiateFlags,
@@ -144,7 +145,7 @@ impl AuthenticateMessage {
         let nt = payload.push(&self.nt_challenge_response, NT_RESPONSE.too_long)?;
         let session_key = payload.push(&self.encrypted_random_session_key, SESSION_KEY.too_long)?;
 
-        let mut w = Writer::new();
+        let mut w = payload.header_writer();
         w.bytes(&SIGNATURE)
             .u32_le(AUTHENTICATE_TYPE)
             .security_buffer(lm)
@@ -169,9 +170,19 @@ impl AuthenticateMessage {
 /// Call it only when [`AuthenticateMessage::decode`] found a MIC; fails if `bytes` is too
 /// short to hold one.
 pub fn zero_mic(bytes: &mut [u8]) -> Result<()> {
+    set_mic(bytes, &[0; AuthenticateMessage::MIC_LEN])
+}
+
+/// Writes `mic` into the MIC field of an encoded AUTHENTICATE message in place.
+///
+/// The client encodes its message once with a zero MIC (MS-NLMP 3.1.5.1.2: the MIC covers
+/// the message with that field zeroed), computes the MIC over those bytes and fills it in,
+/// rather than encoding the message a second time. Fails if `bytes` is too short to hold a
+/// MIC.
+pub fn set_mic(bytes: &mut [u8], mic: &[u8; AuthenticateMessage::MIC_LEN]) -> Result<()> {
     bytes
         .get_mut(AuthenticateMessage::MIC_OFFSET..HEADER_WITH_MIC_LEN)
         .ok_or(Error::invalid_token("AUTHENTICATE MIC past end of message"))?
-        .fill(0);
+        .copy_from_slice(mic);
     Ok(())
 }

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::{Reader, Writer, string_to_utf16le, utf16le_to_string};
+use crate::codec::{Reader, Writer, utf16le_to_string};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
 
@@ -63,6 +63,7 @@ impl AvId {
 bitflags::bitflags! {
     /// The value of `MsvAvFlags` (MS-NLMP 2.2.2.1). Undefined bits are kept.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
     pub struct AvFlags: u32 {
         /// The client's account authentication is constrained.
         const CONSTRAINED = 0x0000_0001;
@@ -75,6 +76,7 @@ bitflags::bitflags! {
 
 /// `Single_Host_Data` (MS-NLMP 2.2.2.2), kept exactly as received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SingleHost {
     /// `Size`: the length of the structure, 48.
     pub size: u32,
@@ -111,6 +113,7 @@ impl SingleHost {
 
 /// One AV pair (MS-NLMP 2.2.2.1). `MsvAvEOL` is not a pair here: [`AvPairs`] writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum AvPair {
     /// `MsvAvNbComputerName` (1).
     NbComputerName(String),
@@ -213,9 +216,18 @@ impl AvPair {
         })
     }
 
-    /// Appends `AvId`, `AvLen` and `Value`.
+    /// Appends `AvId`, `AvLen` and `Value`: the value is written in place and `AvLen`
+    /// patched afterwards, so encoding allocates nothing per pair.
     fn write(&self, w: &mut Writer) -> Result<()> {
-        let mut value = Writer::new();
+        if let Self::Unknown { id, .. } = self {
+            if AvId(*id).is_known() {
+                return Err(Error::invalid_token("AV pair Unknown uses a defined AvId"));
+            }
+        }
+        w.u16_le(self.id().0);
+        let len_at = w.len();
+        w.u16_le(0);
+        let start = w.len();
         match self {
             Self::NbComputerName(s)
             | Self::NbDomainName(s)
@@ -223,29 +235,25 @@ impl AvPair {
             | Self::DnsDomainName(s)
             | Self::DnsTreeName(s)
             | Self::TargetName(s) => {
-                value.bytes(&string_to_utf16le(s));
+                w.utf16le(s);
             }
             Self::Flags(f) => {
-                value.u32_le(f.bits());
+                w.u32_le(f.bits());
             }
             Self::Timestamp(t) => {
-                value.u64_le(t.0);
+                w.u64_le(t.0);
             }
-            Self::SingleHost(h) => h.write(&mut value),
+            Self::SingleHost(h) => h.write(w),
             Self::ChannelBindings(cb) => {
-                value.bytes(cb);
+                w.bytes(cb);
             }
-            Self::Unknown { id, value: v } => {
-                if AvId(*id).is_known() {
-                    return Err(Error::invalid_token("AV pair Unknown uses a defined AvId"));
-                }
-                value.bytes(v);
+            Self::Unknown { value, .. } => {
+                w.bytes(value);
             }
         }
-        let len = u16::try_from(value.len())
+        let len = u16::try_from(w.len().saturating_sub(start))
             .map_err(|_| Error::invalid_token("AV pair value is longer than 65535 bytes"))?;
-        w.u16_le(self.id().0).u16_le(len).bytes(value.as_slice());
-        Ok(())
+        w.patch(len_at, &len.to_le_bytes())
     }
 }
 
@@ -262,6 +270,7 @@ fn fixed<const N: usize>(value: &[u8], detail: &'static str) -> Result<[u8; N]> 
 /// bytes up to and including `MsvAvEOL`, except that a non-zero `AvLen` on `MsvAvEOL`
 /// (which MS-NLMP forbids, and Windows skips) is written back as zero.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct AvPairs(Vec<AvPair>);
 
 impl AvPairs {

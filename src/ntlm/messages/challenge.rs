@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use super::{
     AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open,
 };
-use crate::codec::{PayloadWriter, SecurityBuffer, Writer};
+use crate::codec::{PayloadWriter, SecurityBuffer};
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
 
@@ -26,6 +26,7 @@ const HEADER_WITH_VERSION_LEN: usize = 56;
 /// as in the MS-NLMP 4.2.2.3 example; an empty `TargetName` gets the current payload
 /// offset.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct ChallengeMessage {
     /// `NegotiateFlags`.
     pub flags: NegotiateFlags,
@@ -81,7 +82,7 @@ impl ChallengeMessage {
             Some(pairs) => payload.push(&pairs.encode()?, TARGET_INFO.too_long)?,
             None => SecurityBuffer::default(),
         };
-        let mut w = Writer::new();
+        let mut w = payload.header_writer();
         w.bytes(&SIGNATURE)
             .u32_le(CHALLENGE_TYPE)
             .security_buffer(target_name)

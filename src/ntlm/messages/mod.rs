@@ -72,7 +72,7 @@ mod negotiate;
 mod ntlmv2;
 mod version;
 
-pub use authenticate::{AuthenticateMessage, zero_mic};
+pub use authenticate::{AuthenticateMessage, set_mic, zero_mic};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
 pub use challenge::ChallengeMessage;
 pub use negotiate::NegotiateMessage;

@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Field, Kind, NEGOTIATE_TYPE, SIGNATURE, Version, decode_text, encode_text, open};
-use crate::codec::{PayloadWriter, SecurityBuffer, Writer};
+use crate::codec::{PayloadWriter, SecurityBuffer};
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
 
@@ -24,6 +24,7 @@ const HEADER_WITH_VERSION_LEN: usize = 40;
 /// The flags are written as given: setting `OEM_DOMAIN_SUPPLIED`,
 /// `OEM_WORKSTATION_SUPPLIED` and `VERSION` to match the fields is the caller's job.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct NegotiateMessage {
     /// `NegotiateFlags`.
     pub flags: NegotiateFlags,
@@ -65,7 +66,7 @@ impl NegotiateMessage {
         let mut payload = PayloadWriter::new(header_len);
         let domain = push_optional(&mut payload, self.domain.as_deref(), &DOMAIN)?;
         let workstation = push_optional(&mut payload, self.workstation.as_deref(), &WORKSTATION)?;
-        let mut w = Writer::new();
+        let mut w = payload.header_writer();
         w.bytes(&SIGNATURE)
             .u32_le(NEGOTIATE_TYPE)
             .u32_le(self.flags.bits())

@@ -9,6 +9,7 @@ use crate::error::Result;
 /// three reserved zero bytes, `NTLMRevisionCurrent` — 8 bytes. The reserved bytes are
 /// ignored on decode and written as zeros.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Version {
     /// `ProductMajorVersion`.
     pub major: u8,

@@ -140,6 +140,16 @@ impl Cipher {
         Ok(())
     }
 
+    /// The RC4 handle, whose keystream position a context export saves.
+    pub(super) const fn rc4(&self) -> &Rc4 {
+        &self.rc4
+    }
+
+    /// Puts back a keystream position saved by a context export.
+    pub(super) fn restore(&mut self, rc4: Rc4) {
+        self.rc4 = rc4;
+    }
+
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
     /// SealingKey' = MD5(SealingKey ‖ SequenceNumber); RC4Init(Handle, SealingKey'), before
     /// the SEAL, SIGN and MAC steps of that message.
@@ -168,6 +178,18 @@ pub(super) struct Channel {
 impl Channel {
     pub(super) fn new(mac: Mac) -> Self {
         Self { mac, seq: 0, failed: None }
+    }
+
+    /// The next sequence number and the error that closed the direction, if any: what a
+    /// context export saves.
+    pub(super) const fn position(&self) -> (u32, Option<ErrorKind>) {
+        (self.seq, self.failed)
+    }
+
+    /// Puts back a position saved by a context export.
+    pub(super) fn restore(&mut self, seq: u32, failed: Option<ErrorKind>) {
+        self.seq = seq;
+        self.failed = failed;
     }
 }
 
@@ -339,32 +361,38 @@ impl Dir<'_> {
     }
 }
 
-/// Compares a received signature with the expected one, field by field in constant time
-/// (MS-NLMP 2.2.2.9): a wrong SeqNum means a replayed, reordered or dropped message
+/// Compares a received signature with the expected one in constant time (MS-NLMP
+/// 2.2.2.9): a wrong SeqNum means a replayed, reordered or dropped message
 /// (`OutOfSequence`, MS-NLMP 3.4.4); otherwise a wrong Version or Checksum means
 /// `MessageAltered`. The non-ESS RandomPad is not compared: MS-NLMP 3.4.4.1 zeroes it and
 /// peers that follow the 4.2.2.4 example send RC4(0) there; it protects nothing.
 fn compare(expected: &Signature, received: &Signature, ess: bool) -> Result<()> {
-    let field = |sig: &Signature, from: usize, to: usize| -> [u8; 8] {
-        let mut out = [0u8; 8];
-        for (dst, src) in out.iter_mut().zip(sig.as_bytes().iter().take(to).skip(from)) {
+    // The bytes that count: all 16 with ESS; without it, all but RandomPad (bytes 4..8).
+    let significant = |sig: &Signature| -> [u8; 16] {
+        let mut out = *sig.as_bytes();
+        if !ess {
+            out.iter_mut().skip(4).take(4).for_each(|b| *b = 0);
+        }
+        out
+    };
+    // The accepted case, every message, is one 16-byte constant-time comparison; only a
+    // rejection looks at which field differs to choose the error.
+    if ct_eq(&significant(expected), &significant(received)) {
+        return Ok(());
+    }
+    let seq = |sig: &Signature| -> [u8; 4] {
+        let mut out = [0u8; 4];
+        for (dst, src) in out.iter_mut().zip(sig.as_bytes().iter().skip(12)) {
             *dst = *src;
         }
         out
     };
-    let checksum_from = if ess { 4 } else { 8 };
-    let version_ok = ct_eq(&field(expected, 0, 4), &field(received, 0, 4));
-    let checksum_ok =
-        ct_eq(&field(expected, checksum_from, 12), &field(received, checksum_from, 12));
-    let seq_ok = ct_eq(&field(expected, 12, 16), &field(received, 12, 16));
-    if !seq_ok {
+    if ct_eq(&seq(expected), &seq(received)) {
+        Err(Error::new(ErrorKind::MessageAltered, "signature checksum does not match the message"))
+    } else {
         Err(Error::new(
             ErrorKind::OutOfSequence,
             "signature sequence number is not the expected one",
         ))
-    } else if !(version_ok & checksum_ok) {
-        Err(Error::new(ErrorKind::MessageAltered, "signature checksum does not match the message"))
-    } else {
-        Ok(())
     }
 }

@@ -1,12 +1,17 @@
-//! Test driver: seeded randomness, a fixed clock, a user table, and a handshake loop
-//! through the public API only.
+//! Test driver: seeded randomness, a fixed clock, a user table, handshake loops (raw NTLM
+//! and Negotiate) through the public API only with a hook on every message in flight,
+//! checks that a failed context is dead, and the message forger ([`forge`]).
 
 #![allow(dead_code)]
 
 use sspi_proto::ntlm::client::{ClientConfig, ClientContext, ClientStep};
 use sspi_proto::ntlm::crypto::NtHash;
 use sspi_proto::ntlm::server::{CredentialAnswer, ServerConfig, ServerContext, ServerStep};
-use sspi_proto::{Credentials, Error, FileTime, Random};
+use sspi_proto::spnego::client::{NegotiateClient, NegotiateStep};
+use sspi_proto::spnego::server::NegotiateServer;
+use sspi_proto::{Credentials, Error, ErrorKind, FileTime, Random};
+
+pub mod forge;
 
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
@@ -67,6 +72,73 @@ impl Users {
     }
 }
 
+/// Which end of a handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// One message in flight: who sent it, and in which round trip (from 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leg {
+    pub from: Side,
+    pub round: usize,
+}
+
+impl Leg {
+    /// NEGOTIATE (raw), or the NegTokenInit carrying it.
+    pub const NEGOTIATE: Leg = Leg { from: Side::Client, round: 0 };
+    /// CHALLENGE (raw), or the NegTokenResp carrying it.
+    pub const CHALLENGE: Leg = Leg { from: Side::Server, round: 0 };
+    /// AUTHENTICATE (raw), or the NegTokenResp carrying it and the client's mechListMIC.
+    pub const AUTHENTICATE: Leg = Leg { from: Side::Client, round: 1 };
+    /// Negotiate only: the server's accept-completed with its mechListMIC.
+    pub const FINAL: Leg = Leg { from: Side::Server, round: 1 };
+}
+
+/// The first error of a handshake, and which side raised it.
+pub type Failure = (Side, Error);
+
+/// Runs NEGOTIATE -> CHALLENGE -> AUTHENTICATE, each through `tamper` on its way, and
+/// returns the AUTHENTICATE as it would reach the server (not yet delivered).
+pub fn exchange(
+    client: &mut ClientContext,
+    server: &mut ServerContext,
+    rng: &mut dyn Random,
+    mut tamper: impl FnMut(Leg, Vec<u8>) -> Vec<u8>,
+) -> Result<Vec<u8>, Failure> {
+    let on_client = |e| (Side::Client, e);
+    let ClientStep::Continue(negotiate) = client.step(None, NOW, rng).map_err(on_client)? else {
+        panic!("NEGOTIATE expected");
+    };
+    let negotiate = tamper(Leg::NEGOTIATE, negotiate);
+    let ServerStep::Continue(challenge) =
+        server.step(&negotiate, NOW, rng).map_err(|e| (Side::Server, e))?
+    else {
+        panic!("CHALLENGE expected");
+    };
+    let challenge = tamper(Leg::CHALLENGE, challenge);
+    let ClientStep::Done(authenticate) =
+        client.step(Some(&challenge), NOW, rng).map_err(on_client)?
+    else {
+        panic!("AUTHENTICATE expected");
+    };
+    Ok(tamper(Leg::AUTHENTICATE, authenticate))
+}
+
+/// Drives a raw NTLM handshake between two contexts to completion or to the first error,
+/// passing every message through `tamper`; the server's credentials come from `users`.
+pub fn drive(
+    client: &mut ClientContext,
+    server: &mut ServerContext,
+    users: &Users,
+    tamper: impl FnMut(Leg, Vec<u8>) -> Vec<u8>,
+) -> Result<(), Failure> {
+    let authenticate = exchange(client, server, &mut SeededRandom::new(7), tamper)?;
+    finish_server(server, &authenticate, users).map_err(|e| (Side::Server, e))
+}
+
 /// Runs a raw NTLM handshake to completion or to the first error (of either side).
 pub fn handshake(
     creds: Credentials,
@@ -74,19 +146,9 @@ pub fn handshake(
     server_config: ServerConfig,
     users: &Users,
 ) -> Result<(ClientContext, ServerContext), Error> {
-    let mut rng = SeededRandom::new(7);
     let mut client = ClientContext::new(creds, client_config);
     let mut server = ServerContext::new(server_config);
-    let ClientStep::Continue(negotiate) = client.step(None, NOW, &mut rng)? else {
-        panic!("NEGOTIATE expected");
-    };
-    let ServerStep::Continue(challenge) = server.step(&negotiate, NOW, &mut rng)? else {
-        panic!("CHALLENGE expected");
-    };
-    let ClientStep::Done(authenticate) = client.step(Some(&challenge), NOW, &mut rng)? else {
-        panic!("AUTHENTICATE expected");
-    };
-    finish_server(&mut server, &authenticate, users)?;
+    drive(&mut client, &mut server, users, |_, m| m).map_err(|(_, e)| e)?;
     Ok((client, server))
 }
 
@@ -115,6 +177,9 @@ pub struct Transcript {
     pub negotiate: Vec<u8>,
     pub challenge: Vec<u8>,
     pub authenticate: Vec<u8>,
+    /// The client, complete (it has sent AUTHENTICATE).
+    pub client: ClientContext,
+    /// The server, waiting for AUTHENTICATE.
     pub server: ServerContext,
 }
 
@@ -124,20 +189,140 @@ pub fn transcript(
     client_config: ClientConfig,
     server_config: ServerConfig,
 ) -> Transcript {
-    let mut rng = SeededRandom::new(11);
+    transcript_seeded(creds, client_config, server_config, 11)
+}
+
+/// [`transcript`] with its own seed: another seed, another server challenge and keys.
+pub fn transcript_seeded(
+    creds: Credentials,
+    client_config: ClientConfig,
+    server_config: ServerConfig,
+    seed: u64,
+) -> Transcript {
     let mut client = ClientContext::new(creds, client_config);
     let mut server = ServerContext::new(server_config);
-    let ClientStep::Continue(negotiate) = client.step(None, NOW, &mut rng).unwrap() else {
-        panic!()
-    };
-    let ServerStep::Continue(challenge) = server.step(&negotiate, NOW, &mut rng).unwrap() else {
-        panic!()
-    };
-    let ClientStep::Done(authenticate) = client.step(Some(&challenge), NOW, &mut rng).unwrap()
+    let mut seen = Vec::new();
+    let mut rng = SeededRandom::new(seed);
+    exchange(&mut client, &mut server, &mut rng, |_, m| {
+        seen.push(m.clone());
+        m
+    })
+    .unwrap();
+    let [negotiate, challenge, authenticate] = <[Vec<u8>; 3]>::try_from(seen).unwrap();
+    Transcript { negotiate, challenge, authenticate, client, server }
+}
+
+/// Feeds `authenticate` to the transcript's server: `Ok` if the logon completes, else the
+/// kind of error it ends in, after checking that the server is dead.
+pub fn server_outcome(t: Transcript, authenticate: &[u8], users: &Users) -> Result<(), ErrorKind> {
+    let mut server = t.server;
+    match finish_server(&mut server, authenticate, users) {
+        Ok(()) => {
+            assert!(server.is_complete());
+            Ok(())
+        }
+        Err(e) => {
+            assert_server_dead(server, e.kind());
+            Err(e.kind())
+        }
+    }
+}
+
+/// [`server_outcome`] for a logon that must fail: the kind of error.
+pub fn server_error(t: Transcript, authenticate: &[u8], users: &Users) -> ErrorKind {
+    server_outcome(t, authenticate, users).expect_err("the server accepted a forged logon")
+}
+
+/// A failed server context stays failed: every call returns the first error's kind, and
+/// nothing of a completed logon (identity, flags, session key, session) is available.
+pub fn assert_server_dead(mut server: ServerContext, kind: ErrorKind) {
+    let mut rng = SeededRandom::new(1);
+    assert_eq!(server.step(b"NTLMSSP\0", NOW, &mut rng).unwrap_err().kind(), kind);
+    assert_eq!(
+        server.provide_credentials(CredentialAnswer::NtHashes(vec![]), NOW).unwrap_err().kind(),
+        kind
+    );
+    assert_eq!(server.pass_through_request().unwrap_err().kind(), kind);
+    assert_eq!(server.start_datagram(NOW, &mut rng).unwrap_err().kind(), kind);
+    assert!(!server.is_complete());
+    assert_eq!(server.identity().unwrap_err().kind(), kind);
+    assert_eq!(server.flags().unwrap_err().kind(), kind);
+    assert_eq!(server.session_key().unwrap_err().kind(), kind);
+    assert_eq!(server.into_session().unwrap_err().kind(), kind);
+}
+
+/// A failed client context stays failed, with nothing of a completed logon available.
+pub fn assert_client_dead(mut client: ClientContext, kind: ErrorKind) {
+    let mut rng = SeededRandom::new(1);
+    assert_eq!(client.step(None, NOW, &mut rng).unwrap_err().kind(), kind);
+    assert_eq!(client.step(Some(b"NTLMSSP\0"), NOW, &mut rng).unwrap_err().kind(), kind);
+    assert!(!client.is_complete());
+    assert_eq!(client.identity().unwrap_err().kind(), kind);
+    assert_eq!(client.flags().unwrap_err().kind(), kind);
+    assert_eq!(client.session_key().unwrap_err().kind(), kind);
+    assert_eq!(client.into_session().unwrap_err().kind(), kind);
+}
+
+/// Drives a Negotiate (SPNEGO) handshake to completion or to the first error, passing every
+/// token through `tamper`; the server's credentials come from `users`.
+pub fn drive_negotiate(
+    client: &mut NegotiateClient,
+    server: &mut NegotiateServer,
+    users: &Users,
+    mut tamper: impl FnMut(Leg, Vec<u8>) -> Vec<u8>,
+) -> Result<(), Failure> {
+    let mut rng = SeededRandom::new(4);
+    let on_client = |e| (Side::Client, e);
+    let on_server = |e| (Side::Server, e);
+    let NegotiateStep::Continue(mut to_server) =
+        client.step(None, NOW, &mut rng).map_err(on_client)?
     else {
-        panic!()
+        panic!("NegTokenInit expected");
     };
-    Transcript { negotiate, challenge, authenticate, server }
+    for round in 0.. {
+        to_server = tamper(Leg { from: Side::Client, round }, to_server);
+        let mut step = server.step(&to_server, NOW, &mut rng).map_err(on_server)?;
+        if let ServerStep::NeedCredentials(id) = &step {
+            let hashes = users.lookup(&id.user, &id.domain);
+            step = server
+                .provide_credentials(CredentialAnswer::NtHashes(hashes), NOW)
+                .map_err(on_server)?;
+        }
+        let to_client = match step {
+            ServerStep::Continue(t) | ServerStep::Done(Some(t)) => t,
+            other => panic!("unexpected {other:?}"),
+        };
+        let to_client = tamper(Leg { from: Side::Server, round }, to_client);
+        match client.step(Some(&to_client), NOW, &mut rng).map_err(on_client)? {
+            NegotiateStep::Continue(t) => to_server = t,
+            NegotiateStep::Done => return Ok(()),
+        }
+    }
+    unreachable!()
+}
+
+/// A failed Negotiate client stays failed.
+pub fn assert_negotiate_client_dead(mut client: NegotiateClient, kind: ErrorKind) {
+    let mut rng = SeededRandom::new(1);
+    assert_eq!(client.step(Some(b"\xa1\x00"), NOW, &mut rng).unwrap_err().kind(), kind);
+    assert!(!client.is_complete());
+    assert_eq!(client.identity().unwrap_err().kind(), kind);
+    assert_eq!(client.session_key().unwrap_err().kind(), kind);
+    assert_eq!(client.into_session().unwrap_err().kind(), kind);
+}
+
+/// A failed Negotiate server stays failed.
+pub fn assert_negotiate_server_dead(mut server: NegotiateServer, kind: ErrorKind) {
+    let mut rng = SeededRandom::new(1);
+    assert_eq!(server.step(b"\xa1\x00", NOW, &mut rng).unwrap_err().kind(), kind);
+    assert_eq!(
+        server.provide_credentials(CredentialAnswer::NtHashes(vec![]), NOW).unwrap_err().kind(),
+        kind
+    );
+    assert!(!server.is_complete());
+    assert_eq!(server.identity().unwrap_err().kind(), kind);
+    assert_eq!(server.session_key().unwrap_err().kind(), kind);
+    assert_eq!(server.into_session().unwrap_err().kind(), kind);
 }
 
 /// Package-agnostic handshake through the `sspi` layer only: returns both established
@@ -149,7 +334,9 @@ pub fn sspi_handshake(
     server_options: sspi_proto::sspi::ServerOptions,
     users: &Users,
 ) -> Result<(sspi_proto::sspi::ClientContext, sspi_proto::sspi::ServerContext), Error> {
-    use sspi_proto::sspi::{self, CredentialUse, CredentialsHandle, Step};
+    use sspi_proto::sspi::{
+        self, CredentialAnswer, CredentialUse, CredentialsHandle, ServerStep, Step,
+    };
     let mut rng = SeededRandom::new(21);
     let out = CredentialsHandle::acquire(package, CredentialUse::Outbound, Some(creds))?;
     let inb = CredentialsHandle::acquire(package, CredentialUse::Inbound, None)?;

@@ -1,0 +1,462 @@
+//! Shared by the bench binaries: a seeded `Random`, a fixed clock, a handshake driver through
+//! the public `sspi` API, the crypto-floor inputs taken from a real transcript, and the
+//! interleaved timer that prints `ratio = floor / ours`.
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use sspi_proto::ntlm::crypto::{
+    self, Direction, HmacMd5, NtHash, Rc4, SealKey, SessionKey, hmac_md5_keyed, seal_key, sign_key,
+};
+use sspi_proto::ntlm::messages::{AuthenticateMessage, ChallengeMessage, zero_mic};
+use sspi_proto::ntlm::server::{CredentialAnswer, ServerStep};
+use sspi_proto::ntlm::session::Session;
+use sspi_proto::sspi::{
+    ClientContext, ClientOptions, CredentialUse, CredentialsHandle, Package, ServerContext,
+    ServerOptions, Step,
+};
+use sspi_proto::{Credentials, FileTime, NegotiateFlags, Random};
+
+/// A deterministic xorshift generator: benches are reproducible, never secure.
+pub struct SeededRandom(u64);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+}
+
+impl Random for SeededRandom {
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = self.0 as u8;
+        }
+    }
+}
+
+/// 2024-01-01T00:00:00Z.
+pub const NOW: FileTime = FileTime::from_unix_seconds(1_704_067_200);
+pub const DOMAIN: &str = "Domain";
+pub const USER: &str = "User";
+pub const PASSWORD: &str = "Password";
+
+/// The client's and the server's credential handles, acquired once as an application would,
+/// and the NT hash the server's user lookup hands back.
+pub struct Parties {
+    pub package: Package,
+    pub outbound: CredentialsHandle,
+    pub inbound: CredentialsHandle,
+    pub nt_hash: NtHash,
+}
+
+impl Parties {
+    pub fn new(package: Package) -> Self {
+        let creds = Credentials::password_in_domain(DOMAIN, USER, PASSWORD);
+        Self {
+            package,
+            outbound: CredentialsHandle::acquire(package, CredentialUse::Outbound, Some(creds))
+                .unwrap(),
+            inbound: CredentialsHandle::acquire(package, CredentialUse::Inbound, None).unwrap(),
+            nt_hash: NtHash::from_password(PASSWORD),
+        }
+    }
+
+    /// One full handshake through the public `sspi` API, with sign and seal (the default
+    /// request), MIC (the server always sends a timestamp) and KEY_EXCH (the default).
+    /// Returns both established contexts and the tokens in the order they were sent.
+    pub fn handshake(&self, rng: &mut dyn Random) -> (ClientContext, ServerContext, Vec<Vec<u8>>) {
+        let mut tokens = Vec::new();
+        let mut client =
+            ClientContext::new(self.package, &self.outbound, ClientOptions::default()).unwrap();
+        let mut server =
+            ServerContext::new(self.package, &self.inbound, ServerOptions::default()).unwrap();
+        let Step::Continue(mut to_server) = client.step(None, NOW, rng).unwrap() else {
+            panic!("client done before the server spoke")
+        };
+        loop {
+            tokens.push(to_server.clone());
+            let mut step = server.step(&to_server, NOW, rng).unwrap();
+            if let ServerStep::NeedCredentials(_) = &step {
+                let answer = CredentialAnswer::NtHashes(vec![self.nt_hash.clone()]);
+                step = server.provide_credentials(answer, NOW).unwrap();
+            }
+            let to_client = match step {
+                ServerStep::Continue(t) | ServerStep::Done(Some(t)) => t,
+                ServerStep::Done(None) => return (client, server, tokens),
+                ServerStep::NeedCredentials(_) => unreachable!(),
+            };
+            tokens.push(to_client.clone());
+            match client.step(Some(&to_client), NOW, rng).unwrap() {
+                Step::Continue(t) | Step::Done(Some(t)) => to_server = t,
+                Step::Done(None) => return (client, server, tokens),
+            }
+        }
+    }
+
+    /// The same handshake without keeping the tokens: what the bench times.
+    pub fn handshake_only(&self, rng: &mut dyn Random) -> (ClientContext, ServerContext) {
+        let mut client =
+            ClientContext::new(self.package, &self.outbound, ClientOptions::default()).unwrap();
+        let mut server =
+            ServerContext::new(self.package, &self.inbound, ServerOptions::default()).unwrap();
+        let Step::Continue(mut to_server) = client.step(None, NOW, rng).unwrap() else {
+            panic!("client done before the server spoke")
+        };
+        loop {
+            let mut step = server.step(&to_server, NOW, rng).unwrap();
+            if let ServerStep::NeedCredentials(_) = &step {
+                let answer = CredentialAnswer::NtHashes(vec![self.nt_hash.clone()]);
+                step = server.provide_credentials(answer, NOW).unwrap();
+            }
+            let to_client = match step {
+                ServerStep::Continue(t) | ServerStep::Done(Some(t)) => t,
+                ServerStep::Done(None) => return (client, server),
+                ServerStep::NeedCredentials(_) => unreachable!(),
+            };
+            match client.step(Some(&to_client), NOW, rng).unwrap() {
+                Step::Continue(t) | Step::Done(Some(t)) => to_server = t,
+                Step::Done(None) => return (client, server),
+            }
+        }
+    }
+}
+
+/// Two established sessions (client, server) from a real NTLM handshake.
+pub fn sessions() -> (Session, Session) {
+    let parties = Parties::new(Package::Ntlm);
+    let (client, server) = parties.handshake_only(&mut SeededRandom::new(1));
+    (client.into_session().unwrap(), server.into_session().unwrap())
+}
+
+/// What the handshake's crypto floor works on, taken from one real raw-NTLM transcript.
+pub struct FloorInputs {
+    pub negotiate: Vec<u8>,
+    pub challenge: Vec<u8>,
+    pub authenticate_zero_mic: Vec<u8>,
+    pub server_challenge: [u8; 8],
+    pub blob: Vec<u8>,
+    pub exported: SessionKey,
+    pub encrypted_key: [u8; 16],
+    pub flags: NegotiateFlags,
+    pub nt_hash: NtHash,
+    pub seal_keys: [SealKey; 2],
+}
+
+impl FloorInputs {
+    pub fn capture() -> Self {
+        let parties = Parties::new(Package::Ntlm);
+        let (client, _server, tokens) = parties.handshake(&mut SeededRandom::new(2));
+        let [negotiate, challenge, authenticate] = <[Vec<u8>; 3]>::try_from(tokens).unwrap();
+        let chal = ChallengeMessage::decode(&challenge).unwrap();
+        let auth = AuthenticateMessage::decode(&authenticate).unwrap();
+        assert!(auth.mic.is_some(), "the bench handshake must carry a MIC");
+        let mut authenticate_zero_mic = authenticate.clone();
+        zero_mic(&mut authenticate_zero_mic).unwrap();
+        let flags = client.negotiated_flags().unwrap();
+        assert!(flags.contains(
+            NegotiateFlags::KEY_EXCH
+                | NegotiateFlags::SIGN
+                | NegotiateFlags::SEAL
+                | NegotiateFlags::EXTENDED_SESSIONSECURITY
+                | NegotiateFlags::NEGOTIATE_128
+        ));
+        Self {
+            negotiate,
+            challenge,
+            authenticate_zero_mic,
+            server_challenge: chal.server_challenge,
+            blob: auth.nt_challenge_response[16..].to_vec(),
+            exported: client.session_key().unwrap().clone(),
+            encrypted_key: auth.encrypted_random_session_key.as_slice().try_into().unwrap(),
+            flags,
+            nt_hash: NtHash::from_password(PASSWORD),
+            seal_keys: [Direction::ClientToServer, Direction::ServerToClient]
+                .map(|dir| seal_key(flags, client.session_key().unwrap(), dir)),
+        }
+    }
+
+    /// The four SIGNKEY/SEALKEY derivations of one side and its two RC4 key schedules.
+    fn session_keys(&self) -> [Rc4; 2] {
+        let mut out = [Direction::ClientToServer, Direction::ServerToClient].map(|dir| {
+            black_box(sign_key(&self.exported, dir));
+            Rc4::new(seal_key(self.flags, &self.exported, dir).as_bytes()).unwrap()
+        });
+        black_box(&mut out);
+        out
+    }
+
+    /// The client's unavoidable crypto: NTOWFv1 and NTOWFv2 from the password, NTProofStr,
+    /// the session base key, RC4 of the exported session key, the MIC, the session keys.
+    pub fn client_floor(&self) {
+        let nt_hash = NtHash::from_password(black_box(PASSWORD));
+        let key = crypto::ntowf_v2(&nt_hash, black_box(USER), black_box(DOMAIN));
+        let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
+        let kxkey = crypto::session_base_key_v2(&key, &proof);
+        black_box(crypto::encrypt_session_key(&kxkey, &self.exported).unwrap());
+        black_box(crypto::mic(
+            &self.exported,
+            &self.negotiate,
+            &self.challenge,
+            &self.authenticate_zero_mic,
+        ));
+        black_box(self.session_keys());
+    }
+
+    /// The server's: NTOWFv2 from the stored hash, NTProofStr, session base key, RC4 of the
+    /// encrypted session key, the MIC, the session keys.
+    pub fn server_floor(&self) {
+        let key = crypto::ntowf_v2(black_box(&self.nt_hash), black_box(USER), black_box(DOMAIN));
+        let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
+        let kxkey = crypto::session_base_key_v2(&key, &proof);
+        black_box(crypto::decrypt_session_key(&kxkey, &self.encrypted_key).unwrap());
+        black_box(crypto::mic(
+            &self.exported,
+            &self.negotiate,
+            &self.challenge,
+            &self.authenticate_zero_mic,
+        ));
+        black_box(self.session_keys());
+    }
+
+    /// Both sides of a raw NTLM handshake.
+    pub fn ntlm_floor(&self) {
+        self.client_floor();
+        self.server_floor();
+    }
+
+    /// Negotiate adds the mechListMIC exchange (MS-SPNG 3.2.5.1): the client signs the
+    /// MechTypeList and the server verifies it, the server signs it and the client verifies
+    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each), then both sides restart
+    /// both RC4 handles (four more key schedules).
+    pub fn negotiate_floor(&self, macs: &mut MacKeys) {
+        self.ntlm_floor();
+        // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
+        const MECH_TYPES: [u8; 14] =
+            [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
+        for _ in 0..2 {
+            black_box(macs.c2s.signature(0, &MECH_TYPES));
+            black_box(macs.s2c.signature(0, &MECH_TYPES));
+        }
+        for _ in 0..2 {
+            black_box(self.session_keys_reset());
+        }
+    }
+
+    /// RC4Init again from the kept sealing keys (no new derivation).
+    fn session_keys_reset(&self) -> [Rc4; 2] {
+        self.seal_keys.each_ref().map(|key| Rc4::new(key.as_bytes()).unwrap())
+    }
+}
+
+/// One direction's pre-keyed HMAC-MD5 and RC4 handle, for the floors of the message calls.
+pub struct DirKeys {
+    pub signer: HmacMd5,
+    pub rc4: Rc4,
+}
+
+impl DirKeys {
+    pub fn new(exported: &SessionKey, flags: NegotiateFlags, dir: Direction) -> Self {
+        Self {
+            signer: hmac_md5_keyed(sign_key(exported, dir).as_bytes()),
+            rc4: Rc4::new(seal_key(flags, exported, dir).as_bytes()).unwrap(),
+        }
+    }
+
+    /// HMAC-MD5(SignKey, seq ‖ msg) truncated to 8 bytes, RC4'd: the KEY_EXCH checksum.
+    pub fn signature(&mut self, seq: u32, msg: &[u8]) -> [u8; 8] {
+        use hmac::Mac;
+        let mut mac = self.signer.clone();
+        mac.update(&seq.to_le_bytes());
+        mac.update(msg);
+        let digest = mac.finalize().into_bytes();
+        let mut checksum = [0u8; 8];
+        checksum.copy_from_slice(&digest[..8]);
+        self.rc4.apply(&mut checksum);
+        checksum
+    }
+
+    /// The sender's part of SEAL: checksum over the plaintext, RC4 over the message, RC4
+    /// over the checksum.
+    pub fn seal(&mut self, seq: u32, msg: &mut [u8]) -> [u8; 8] {
+        use hmac::Mac;
+        let mut mac = self.signer.clone();
+        mac.update(&seq.to_le_bytes());
+        mac.update(msg);
+        let digest = mac.finalize().into_bytes();
+        self.rc4.apply(msg);
+        let mut checksum = [0u8; 8];
+        checksum.copy_from_slice(&digest[..8]);
+        self.rc4.apply(&mut checksum);
+        checksum
+    }
+
+    /// The receiver's part of UNSEAL: RC4 over the message, checksum over the plaintext,
+    /// RC4 over the checksum.
+    pub fn unseal(&mut self, seq: u32, msg: &mut [u8]) -> [u8; 8] {
+        self.rc4.apply(msg);
+        self.signature(seq, msg)
+    }
+}
+
+/// Both directions' keys as the floor's two sides hold them: the sender's and the
+/// receiver's copy of each direction.
+pub struct MacKeys {
+    pub c2s: DirKeys,
+    pub s2c: DirKeys,
+}
+
+impl MacKeys {
+    pub fn new(inputs: &FloorInputs) -> Self {
+        Self {
+            c2s: DirKeys::new(&inputs.exported, inputs.flags, Direction::ClientToServer),
+            s2c: DirKeys::new(&inputs.exported, inputs.flags, Direction::ServerToClient),
+        }
+    }
+}
+
+/// The floor of a seal + unseal round trip: the sender's and the receiver's key state for
+/// one direction, kept in step.
+pub struct SealFloor {
+    pub sender: DirKeys,
+    pub receiver: DirKeys,
+    pub seq: u32,
+}
+
+impl SealFloor {
+    pub fn new() -> Self {
+        let exported = SessionKey::from_bytes([0x55; 16]);
+        let flags = NegotiateFlags::from_bits_retain(0xE28A_8233);
+        Self {
+            sender: DirKeys::new(&exported, flags, Direction::ClientToServer),
+            receiver: DirKeys::new(&exported, flags, Direction::ClientToServer),
+            seq: 0,
+        }
+    }
+
+    pub fn seal_unseal(&mut self, msg: &mut [u8]) {
+        let sent = self.sender.seal(self.seq, msg);
+        let expected = self.receiver.unseal(self.seq, msg);
+        black_box((sent, expected));
+        self.seq = self.seq.wrapping_add(1);
+    }
+
+    pub fn sign_verify(&mut self, msg: &[u8]) {
+        let sent = self.sender.signature(self.seq, msg);
+        let expected = self.receiver.signature(self.seq, msg);
+        black_box((sent, expected));
+        self.seq = self.seq.wrapping_add(1);
+    }
+}
+
+/// One line of the ratio table.
+pub struct Comparison {
+    pub name: String,
+    pub floor: Duration,
+    pub ours: Duration,
+    pub target: f64,
+}
+
+impl Comparison {
+    pub fn ratio(&self) -> f64 {
+        self.floor.as_secs_f64() / self.ours.as_secs_f64()
+    }
+}
+
+fn batch(f: &mut dyn FnMut(), n: u32) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Rounds of (floor batch, ours batch); the order alternates each round so that both see
+/// the same machine. `BENCH_ROUNDS` overrides the count.
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(41)
+}
+
+/// Times `floor` and `ours` interleaved, batches of at least ~2 ms each, and keeps the
+/// median time per iteration of each. On a shared machine the interleaving matters more
+/// than the statistic: a neighbour's build slows both sides of a round alike.
+pub fn compare(
+    name: &str,
+    target: f64,
+    floor: &mut dyn FnMut(),
+    ours: &mut dyn FnMut(),
+) -> Comparison {
+    // Warm up and calibrate on `ours` (the slower of the two).
+    let mut n = 1u32;
+    while batch(ours, n) < Duration::from_millis(2) && n < 1 << 20 {
+        n *= 2;
+    }
+    let (mut f, mut o) = (Vec::new(), Vec::new());
+    for round in 0..rounds() {
+        if round % 2 == 0 {
+            f.push(batch(floor, n) / n);
+            o.push(batch(ours, n) / n);
+        } else {
+            o.push(batch(ours, n) / n);
+            f.push(batch(floor, n) / n);
+        }
+    }
+    Comparison { name: name.to_string(), floor: median(f), ours: median(o), target }
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    let ns = d.as_secs_f64() * 1e9;
+    if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// Prints the ratio table (Markdown, so BENCHMARKS.md can take it as is).
+pub fn print_table(title: &str, rows: &[Comparison]) {
+    println!("\n### {title}: ratio = floor / ours (median of interleaved batches)\n");
+    println!("| operation | crypto floor | ours | ratio | target | |");
+    println!("|---|---:|---:|---:|---:|---|");
+    for r in rows {
+        let ok = if r.ratio() >= r.target { "met" } else { "MISSED" };
+        println!(
+            "| {} | {} | {} | {:.3} | ≥ {:.2} | {ok} |",
+            r.name,
+            fmt_duration(r.floor),
+            fmt_duration(r.ours),
+            r.ratio(),
+            r.target
+        );
+    }
+    println!();
+}
+
+/// Profiling mode: with `BENCH_PROFILE=<case>` the binary runs that case `BENCH_ITERS`
+/// times (default 1000) and nothing else, for `valgrind --tool=callgrind` (instruction
+/// counts are deterministic, unlike times on a shared machine). Returns whether it ran.
+pub fn profile_mode(cases: &mut [(&str, &mut dyn FnMut())]) -> bool {
+    let Ok(wanted) = std::env::var("BENCH_PROFILE") else {
+        return false;
+    };
+    let iters: u32 = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let Some((_, case)) = cases.iter_mut().find(|(name, _)| *name == wanted) else {
+        let names: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
+        panic!("BENCH_PROFILE={wanted}: no such case; cases: {names:?}");
+    };
+    for _ in 0..iters {
+        case();
+    }
+    true
+}
