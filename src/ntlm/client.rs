@@ -440,20 +440,7 @@ impl ClientContext {
         matches!(self.state, State::Done(_))
     }
 
-    /// The identity the client authenticated as.
-    pub fn identity(&self) -> Result<&Identity> {
-        self.completed().map(|c| &c.identity)
-    }
-
-    /// The negotiated flags.
-    pub fn flags(&self) -> Result<NegotiateFlags> {
-        self.completed().map(|c| c.flags)
-    }
-
-    /// The exported session key (MS-NLMP 3.1.5.1.2 ExportedSessionKey).
-    pub fn session_key(&self) -> Result<&SessionKey> {
-        self.completed().map(|c| &c.exported_session_key)
-    }
+    crate::ntlm::outcome_accessors!(completed, exported_session_key);
 
     /// Turns the completed context into a message-protection session.
     pub fn into_session(self) -> Result<Session> {

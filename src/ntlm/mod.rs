@@ -58,6 +58,28 @@ impl ContextRequest {
     }
 }
 
+/// The accessors every handshake context shares. `$outcome` names a method returning
+/// `Result<&T>` where `T` has `identity`, `flags` and the session key in field `$key`.
+macro_rules! outcome_accessors {
+    ($outcome:ident, $key:ident) => {
+        /// The authenticated identity (on the client: the identity it authenticated as).
+        pub fn identity(&self) -> $crate::Result<&$crate::Identity> {
+            self.$outcome().map(|c| &c.identity)
+        }
+
+        /// The negotiated NTLM flags: what CHALLENGE and AUTHENTICATE agreed on.
+        pub fn flags(&self) -> $crate::Result<$crate::NegotiateFlags> {
+            self.$outcome().map(|c| c.flags)
+        }
+
+        /// The exported session key (MS-NLMP 3.1.5.1.2 ExportedSessionKey).
+        pub fn session_key(&self) -> $crate::Result<&$crate::ntlm::crypto::SessionKey> {
+            self.$outcome().map(|c| &c.$key)
+        }
+    };
+}
+pub(crate) use outcome_accessors;
+
 /// What both sides know once a handshake completes.
 #[derive(Clone, Debug)]
 struct Completed {

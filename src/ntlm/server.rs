@@ -670,20 +670,7 @@ impl ServerContext {
         matches!(self.state, State::Done(_))
     }
 
-    /// The authenticated client identity.
-    pub fn identity(&self) -> Result<&Identity> {
-        self.completed().map(|c| &c.identity)
-    }
-
-    /// The negotiated flags.
-    pub fn flags(&self) -> Result<NegotiateFlags> {
-        self.completed().map(|c| c.flags)
-    }
-
-    /// The exported session key.
-    pub fn session_key(&self) -> Result<&SessionKey> {
-        self.completed().map(|c| &c.exported_session_key)
-    }
+    crate::ntlm::outcome_accessors!(completed, exported_session_key);
 
     /// Turns the completed context into a message-protection session.
     pub fn into_session(self) -> Result<Session> {

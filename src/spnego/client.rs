@@ -12,11 +12,11 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::creds::{Credentials, Identity};
+use crate::creds::Credentials;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::client::{ClientConfig, ClientContext, ClientStep};
-use crate::ntlm::crypto::{ChannelBindings, SessionKey, Signature};
+use crate::ntlm::crypto::{ChannelBindings, Signature};
 use crate::ntlm::session::Session;
 use crate::rand::Random;
 use crate::spnego::Oid;
@@ -252,20 +252,7 @@ impl NegotiateClient {
         matches!(self.state, State::Done(_))
     }
 
-    /// The identity the client authenticated as.
-    pub fn identity(&self) -> Result<&Identity> {
-        self.established().map(|e| &e.identity)
-    }
-
-    /// The negotiated NTLM flags.
-    pub fn flags(&self) -> Result<NegotiateFlags> {
-        self.established().map(|e| e.flags)
-    }
-
-    /// The exported session key.
-    pub fn session_key(&self) -> Result<&SessionKey> {
-        self.established().map(|e| &e.session_key)
-    }
+    crate::ntlm::outcome_accessors!(established, session_key);
 
     /// The message-protection session (sequence numbers continue after the mechListMIC).
     pub fn into_session(self) -> Result<Session> {

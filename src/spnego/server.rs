@@ -15,10 +15,9 @@ mod export;
 
 use alloc::vec::Vec;
 
-use crate::creds::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
-use crate::ntlm::crypto::{ChannelBindings, SessionKey, Signature};
+use crate::ntlm::crypto::{ChannelBindings, Signature};
 use crate::ntlm::server::{
     CredentialAnswer, PassThroughRequest, ServerConfig, ServerContext, ServerStep,
 };
@@ -352,20 +351,7 @@ impl NegotiateServer {
         matches!(self.state, State::Done(_))
     }
 
-    /// The authenticated client identity.
-    pub fn identity(&self) -> Result<&Identity> {
-        self.established().map(|e| &e.identity)
-    }
-
-    /// The negotiated NTLM flags.
-    pub fn flags(&self) -> Result<NegotiateFlags> {
-        self.established().map(|e| e.flags)
-    }
-
-    /// The exported session key.
-    pub fn session_key(&self) -> Result<&SessionKey> {
-        self.established().map(|e| &e.session_key)
-    }
+    crate::ntlm::outcome_accessors!(established, session_key);
 
     /// The message-protection session.
     pub fn into_session(self) -> Result<Session> {

@@ -18,21 +18,7 @@ use sspi_proto::ntlm::messages::{
 };
 use sspi_proto::{FileTime, NegotiateFlags};
 
-/// Decodes hex, ignoring whitespace.
-pub fn hex(s: &str) -> Vec<u8> {
-    let digits: Vec<u8> = s
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .map(|b| match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => panic!("not a hex digit: {}", b as char),
-        })
-        .collect();
-    assert!(digits.len().is_multiple_of(2), "odd number of hex digits");
-    digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
-}
+pub use crate::support::hex;
 
 // MS-NLMP 4.2.2.3
 pub const V1_CHALLENGE: &str = "4e544c4d53535000020000000c000c0038000000338202e20123456789abcdef00000000000000000000000000000000060070170000000f530065007200760065007200";

@@ -19,12 +19,7 @@ use sspi_proto::spnego::{
     NegotiationToken, Oid, ReqFlags, SPNEGO, encode_mech_type_list, is_raw_ntlm,
 };
 
-/// Decodes hex, ignoring whitespace.
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    assert!(s.len().is_multiple_of(2), "odd number of hex digits");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
+use crate::support::hex as unhex;
 
 /// `tag`, minimal DER length, `contents`: builds the hand-made tokens below.
 fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {

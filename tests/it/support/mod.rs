@@ -13,8 +13,10 @@ use sspi_proto::{Credentials, Error, ErrorKind, FileTime, Random};
 
 pub mod forge;
 
+/// Decodes hex, ignoring whitespace.
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
+    assert!(s.len().is_multiple_of(2), "odd number of hex digits");
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
