@@ -157,7 +157,7 @@ fn client(args: &Args, package: Package, lines: &mut Lines) -> Fallible<Establis
         target_name: args.value("--target"),
         channel_bindings: channel_bindings(args)?,
         workstation: args.value("--workstation"),
-        expires: None,
+        ..ClientOptions::default()
     };
     let handle =
         CredentialsHandle::acquire(package, CredentialUse::Outbound, Some(creds)).map_err(text)?;

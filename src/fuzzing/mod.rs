@@ -8,9 +8,9 @@
 //! `fuzz/fuzz_targets/<name>.rs` calls `sspi_proto::fuzzing::<name>`, and
 //! `tests/fuzz_replay.rs` replays every file of `fuzz/corpus/<name>/` and
 //! `fuzz/artifacts/<name>/` through the same function on the stable toolchain, looked up in
-//! [`TARGETS`]. [`seeds`] builds the handshake transcripts of the seed corpus with the very
-//! contexts, keys, clock and randomness the targets use, so that a seed replays a complete,
-//! successful exchange and the fuzzer starts from the deepest states.
+//! [`TARGETS`]. The private `seeds` module builds the handshake transcripts of the seed
+//! corpus with the very contexts, keys, clock and randomness the targets use, so that a seed
+//! replays a complete, successful exchange and the fuzzer starts from the deepest states.
 
 // Panicking on a broken invariant is how these functions report a bug to libFuzzer.
 #![allow(clippy::panic)]

@@ -88,6 +88,10 @@ pub struct ClientOptions {
     pub workstation: Option<String>,
     /// When the context expires; calls at or after it fail with `ContextExpired`.
     pub expires: Option<FileTime>,
+    /// Further NTLM client settings (`max_challenge_age`, `required_flags`, `key_exchange`,
+    /// `version`). Its `request`, `workstation`, `target_spn` and `channel_bindings` are
+    /// replaced by the fields above.
+    pub ntlm: ClientConfig,
 }
 
 /// A server's wishes (AcceptSecurityContext's inputs) and NTLM policy.
@@ -498,7 +502,7 @@ impl ClientContext {
             workstation: options.workstation,
             target_spn: options.target_name,
             channel_bindings: options.channel_bindings,
-            ..ClientConfig::default()
+            ..options.ntlm
         };
         let inner = match package {
             Package::Ntlm => ClientInner::Ntlm(Box::new(NtlmClient::new(creds, config))),

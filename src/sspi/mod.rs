@@ -54,7 +54,7 @@ mod flags;
 mod package;
 
 pub use crate::buffer::{BufferData, BufferFlags, BufferType, SecBuffer};
-pub use crate::ntlm::crypto::{ChannelBindings, Signature};
+pub use crate::ntlm::crypto::{ChannelBindings, NtHash, SessionKey, Signature};
 pub use crate::ntlm::export::ExportedContext;
 pub use crate::ntlm::server::{
     CredentialAnswer, PassThroughRequest, Policy, ServerConfig, ServerStep,
