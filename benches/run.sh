@@ -4,7 +4,8 @@
 #
 #   benches/run.sh                 everything (about 3 minutes of measuring after the build)
 #   benches/run.sh handshake       one bench: handshake, session, primitives or memory
-#   BENCH_ROUNDS=11 benches/run.sh fewer interleaved rounds for the ratio tables (default 41)
+#   BENCH_ROUNDS=21 benches/run.sh fewer interleaved rounds for the ratio tables (default 61)
+#   CALLGRIND=0 benches/run.sh     skip the instruction counts (valgrind) at the end
 #
 # Extra arguments after the bench name go to divan, e.g. `benches/run.sh session seal`.
 set -euo pipefail
@@ -45,3 +46,36 @@ for bench in "${benches[@]}"; do
   echo "== cargo bench --bench $bench"
   cargo bench --bench "$bench" -- "$@"
 done
+
+# Instruction counts (deterministic, whatever the neighbours do): each case run N times
+# under callgrind in the benches' BENCH_PROFILE mode, minus a run of 0 iterations.
+if [ $# -eq 0 ] && [ "${CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
+  deps=${CARGO_TARGET_DIR:-target}/release/deps
+  bin() { ls -t "$deps/$1"-* | grep -v '\.d$' | head -n 1; }
+  instructions() { # binary case iterations
+    local zero full
+    zero=$(BENCH_PROFILE=$2 BENCH_ITERS=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" 2>&1 | awk '/Collected/ { print $NF }')
+    full=$(BENCH_PROFILE=$2 BENCH_ITERS=$3 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" 2>&1 | awk '/Collected/ { print $NF }')
+    echo $(((full - zero) / $3))
+  }
+  row() { # label binary case iterations
+    local ours floor
+    ours=$(instructions "$2" "$3" "$4")
+    floor=$(instructions "$2" "$3_floor" "$4")
+    awk -v l="$1" -v f="$floor" -v o="$ours" 'BEGIN { printf "| %s | %d | %d | %.3f |\n", l, f, o, f / o }'
+  }
+  echo
+  echo "### Instructions per operation (callgrind): ratio = floor / ours"
+  echo
+  echo "| operation | floor | ours | ratio |"
+  echo "|---|---:|---:|---:|"
+  if [[ " ${benches[*]} " == *" handshake "* ]]; then
+    row "NTLMv2 handshake" "$(bin handshake)" ntlm 200
+    row "Negotiate handshake" "$(bin handshake)" negotiate 200
+  fi
+  if [[ " ${benches[*]} " == *" session "* ]]; then
+    BENCH_LEN=64 row "sign + verify 64 B" "$(bin session)" sign 2000
+    BENCH_LEN=64 row "seal + unseal 64 B" "$(bin session)" seal 2000
+    BENCH_LEN=1024 row "seal + unseal 1 KiB" "$(bin session)" seal 500
+  fi
+fi

@@ -353,17 +353,26 @@ impl SealFloor {
     }
 }
 
-/// One line of the ratio table.
+/// One line of the ratio table: per-iteration times of the fastest batch and the median
+/// batch, for the floor and for ours.
 pub struct Comparison {
     pub name: String,
     pub floor: Duration,
     pub ours: Duration,
+    pub floor_median: Duration,
+    pub ours_median: Duration,
     pub target: f64,
 }
 
 impl Comparison {
+    /// floor / ours, from the fastest batches: the headline figure.
     pub fn ratio(&self) -> f64 {
         self.floor.as_secs_f64() / self.ours.as_secs_f64()
+    }
+
+    /// floor / ours, from the median batches.
+    pub fn median_ratio(&self) -> f64 {
+        self.floor_median.as_secs_f64() / self.ours_median.as_secs_f64()
     }
 }
 
@@ -375,20 +384,25 @@ fn batch(f: &mut dyn FnMut(), n: u32) -> Duration {
     start.elapsed()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// (fastest, median) of per-iteration times.
+fn summarize(mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
-    v[v.len() / 2]
+    (v[0], v[v.len() / 2])
 }
 
 /// Rounds of (floor batch, ours batch); the order alternates each round so that both see
 /// the same machine. `BENCH_ROUNDS` overrides the count.
 fn rounds() -> usize {
-    std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(41)
+    std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(61)
 }
 
-/// Times `floor` and `ours` interleaved, batches of at least ~2 ms each, and keeps the
-/// median time per iteration of each. On a shared machine the interleaving matters more
-/// than the statistic: a neighbour's build slows both sides of a round alike.
+/// Times `floor` and `ours` interleaved, in batches of at least ~0.5 ms, and keeps the
+/// fastest and the median batch of each (per iteration).
+///
+/// On a shared 2-core machine a batch that a neighbour's build preempts comes out several
+/// times too slow, and with a sustained load even the median is skewed; the fastest of
+/// many short batches is the undisturbed cost, so the ratio is taken from those. The
+/// median ratio is printed beside it as a check.
 pub fn compare(
     name: &str,
     target: f64,
@@ -397,7 +411,7 @@ pub fn compare(
 ) -> Comparison {
     // Warm up and calibrate on `ours` (the slower of the two).
     let mut n = 1u32;
-    while batch(ours, n) < Duration::from_millis(2) && n < 1 << 20 {
+    while batch(ours, n) < Duration::from_micros(500) && n < 1 << 20 {
         n *= 2;
     }
     let (mut f, mut o) = (Vec::new(), Vec::new());
@@ -410,7 +424,9 @@ pub fn compare(
             f.push(batch(floor, n) / n);
         }
     }
-    Comparison { name: name.to_string(), floor: median(f), ours: median(o), target }
+    let (floor, floor_median) = summarize(f);
+    let (ours, ours_median) = summarize(o);
+    Comparison { name: name.to_string(), floor, ours, floor_median, ours_median, target }
 }
 
 pub fn fmt_duration(d: Duration) -> String {
@@ -426,17 +442,18 @@ pub fn fmt_duration(d: Duration) -> String {
 
 /// Prints the ratio table (Markdown, so BENCHMARKS.md can take it as is).
 pub fn print_table(title: &str, rows: &[Comparison]) {
-    println!("\n### {title}: ratio = floor / ours (median of interleaved batches)\n");
-    println!("| operation | crypto floor | ours | ratio | target | |");
-    println!("|---|---:|---:|---:|---:|---|");
+    println!("\n### {title}: ratio = floor / ours (fastest of interleaved batches)\n");
+    println!("| operation | crypto floor | ours | ratio | ratio of medians | target | |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     for r in rows {
         let ok = if r.ratio() >= r.target { "met" } else { "MISSED" };
         println!(
-            "| {} | {} | {} | {:.3} | ≥ {:.2} | {ok} |",
+            "| {} | {} | {} | {:.3} | {:.3} | ≥ {:.2} | {ok} |",
             r.name,
             fmt_duration(r.floor),
             fmt_duration(r.ours),
             r.ratio(),
+            r.median_ratio(),
             r.target
         );
     }
