@@ -206,6 +206,22 @@ fn one_context() {
     }
 }
 
+/// Allocations of one whole handshake, both sides, contexts dropped at the end: the
+/// allocator work that the crypto floor does not have.
+fn handshake_allocations() {
+    println!("\n### Heap allocations per full handshake (client and server, through `sspi`)\n");
+    println!("| handshake | allocations | bytes allocated |");
+    println!("|---|---:|---:|");
+    for (name, package) in [("NTLMv2", Package::Ntlm), ("Negotiate", Package::Negotiate)] {
+        let parties = Parties::new(package);
+        let mut rng = SeededRandom::new(12);
+        let info = allocation_counter::measure(|| {
+            std::hint::black_box(parties.handshake_only(&mut rng));
+        });
+        println!("| {name} | {} | {} |", info.count_total, info.bytes_total);
+    }
+}
+
 fn vm_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -248,6 +264,7 @@ fn main() {
         return;
     }
     sizes();
+    handshake_allocations();
     one_context();
     println!(
         "\n### {PENDING} concurrent handshakes waiting for AUTHENTICATE (target: well under 200 MiB)\n"
