@@ -506,17 +506,16 @@ impl ServerContext {
             // MS-NLMP 3.2.5.1.2: some clients compute NTOWFv2 with a NIL domain.
             domains.push("");
         }
-        let mut found = None;
-        for hash in hashes {
-            for domain in &domains {
-                let key = crypto::ntowf_v2(hash, user, domain);
-                let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw());
-                if crypto::ct_eq(&proof, &v2.nt_proof_str) && found.is_none() {
-                    found = Some(crypto::session_base_key_v2(&key, &proof));
-                }
+        // Stop at the first match: which candidate matched is not secret (the caller chose
+        // the candidates), and the NIL-domain retry need not run after a success.
+        for (hash, domain) in hashes.iter().flat_map(|h| domains.iter().map(move |d| (h, d))) {
+            let key = crypto::ntowf_v2(hash, user, domain);
+            let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw());
+            if crypto::ct_eq(&proof, &v2.nt_proof_str) {
+                return Some(crypto::session_base_key_v2(&key, &proof));
             }
         }
-        found
+        None
     }
 
     /// KXKEY (MS-NLMP 3.4.5.1): the base key for NTLMv2; for NTLMv1 with ESS, HMAC_MD5 of
