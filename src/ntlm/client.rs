@@ -17,7 +17,7 @@ use crate::ntlm::messages::{
     AuthenticateMessage, AvFlags, AvId, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
     NtlmV2ClientChallenge, Version, set_mic,
 };
-use crate::ntlm::session::{Role, Session, SessionParams};
+use crate::ntlm::session::{Role, Session};
 use crate::ntlm::{Completed, ContextRequest};
 use crate::rand::Random;
 use crate::time::FileTime;
@@ -444,12 +444,7 @@ impl ClientContext {
 
     /// Turns the completed context into a message-protection session.
     pub fn into_session(self) -> Result<Session> {
-        let done = self.completed()?;
-        Session::new(SessionParams {
-            flags: done.flags,
-            exported_session_key: done.exported_session_key.clone(),
-            role: Role::Client,
-        })
+        self.completed()?.session(Role::Client)
     }
 }
 

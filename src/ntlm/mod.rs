@@ -87,3 +87,14 @@ struct Completed {
     flags: NegotiateFlags,
     exported_session_key: SessionKey,
 }
+
+impl Completed {
+    /// The message-protection session these results key, for one side.
+    fn session(&self, role: session::Role) -> crate::Result<session::Session> {
+        session::Session::new(session::SessionParams {
+            flags: self.flags,
+            exported_session_key: self.exported_session_key.clone(),
+            role,
+        })
+    }
+}

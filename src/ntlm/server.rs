@@ -31,7 +31,7 @@ use crate::ntlm::messages::{
     AuthenticateMessage, AvFlags, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
     NtlmV2Response, Version, zero_mic,
 };
-use crate::ntlm::session::{Role, Session, SessionParams};
+use crate::ntlm::session::{Role, Session};
 use crate::rand::Random;
 use crate::time::FileTime;
 
@@ -673,11 +673,6 @@ impl ServerContext {
 
     /// Turns the completed context into a message-protection session.
     pub fn into_session(self) -> Result<Session> {
-        let done = self.completed()?;
-        Session::new(SessionParams {
-            flags: done.flags,
-            exported_session_key: done.exported_session_key.clone(),
-            role: Role::Server,
-        })
+        self.completed()?.session(Role::Server)
     }
 }
