@@ -71,6 +71,24 @@ impl CredentialsHandle {
         self.package
     }
 
+    /// Whether these credentials may serve a context of `package` used `usage`-wards.
+    fn check(&self, package: Package, usage: CredentialUse) -> Result<()> {
+        if self.usage != CredentialUse::Both && self.usage != usage {
+            let detail = match usage {
+                CredentialUse::Outbound => "inbound-only credentials used by a client",
+                _ => "outbound-only credentials used by a server",
+            };
+            return Err(Error::new(ErrorKind::NoCredentials, detail));
+        }
+        if self.package != package {
+            return Err(Error::new(
+                ErrorKind::UnknownCredentials,
+                "credentials are for another package",
+            ));
+        }
+        Ok(())
+    }
+
     /// FreeCredentialsHandle: drops (and so wipes) the secret now.
     pub fn free(self) {}
 }
@@ -463,18 +481,7 @@ impl ClientContext {
         creds: &CredentialsHandle,
         options: ClientOptions,
     ) -> Result<Self> {
-        if creds.usage == CredentialUse::Inbound {
-            return Err(Error::new(
-                ErrorKind::NoCredentials,
-                "inbound-only credentials used by a client",
-            ));
-        }
-        if creds.package != package {
-            return Err(Error::new(
-                ErrorKind::UnknownCredentials,
-                "credentials are for another package",
-            ));
-        }
+        creds.check(package, CredentialUse::Outbound)?;
         let creds =
             creds.creds.clone().ok_or(Error::new(ErrorKind::NoCredentials, "no credentials"))?;
         let request = if options.request.is_empty() {
@@ -646,18 +653,7 @@ impl ServerContext {
         creds: &CredentialsHandle,
         options: ServerOptions,
     ) -> Result<ServerConfig> {
-        if creds.usage == CredentialUse::Outbound {
-            return Err(Error::new(
-                ErrorKind::NoCredentials,
-                "outbound-only credentials used by a server",
-            ));
-        }
-        if creds.package != package {
-            return Err(Error::new(
-                ErrorKind::UnknownCredentials,
-                "credentials are for another package",
-            ));
-        }
+        creds.check(package, CredentialUse::Inbound)?;
         let mut config = options.ntlm;
         let req = options.request;
         if req.contains(ServerRequest::INTEGRITY) {
