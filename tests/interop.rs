@@ -257,6 +257,15 @@ struct Env {
     gss: Result<String, String>,
 }
 
+impl Drop for Env {
+    /// The users file lives in a directory of its own (see `setup`); remove it.
+    fn drop(&mut self) {
+        if let Some(dir) = self.users_file.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 impl Env {
     fn command(&self, imp: Impl, role: &str) -> Command {
         let mut cmd = match imp {
@@ -343,7 +352,11 @@ fn setup() -> Env {
         Err(format!("gss-ntlmssp not installed ({GSS_MECH_LIB} missing)"))
     };
 
-    let dir = std::env::temp_dir().join(format!("sspi-proto-interop-{}", std::process::id()));
+    // One directory per setup() call: the tests of this file run in parallel, and a shared
+    // users file could be read by one test's server while another test rewrites or deletes it.
+    static SETUPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SETUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sspi-proto-interop-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let users_file = dir.join("users.txt");
     std::fs::write(&users_file, format!("{DOMAIN}:{USER}:{PASSWORD}\n:carol:Secr3t!\n"))
@@ -1189,7 +1202,6 @@ fn interop_matrix() {
         }
     }
     say(&format!("interop matrix written to {}", matrix_path.display()));
-    let _ = std::fs::remove_dir_all(env.users_file.parent().unwrap_or(Path::new("/nonexistent")));
 
     let failures: Vec<String> = rows
         .iter()
