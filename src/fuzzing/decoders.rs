@@ -6,6 +6,7 @@ use core::fmt::Debug;
 
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
+use crate::ntlm::crypto::ChannelBindings;
 use crate::ntlm::messages::{
     AuthenticateMessage, AvPairs, ChallengeMessage, NegotiateMessage, NtlmV2ClientChallenge,
     NtlmV2Response, Version, message_type, zero_mic,
@@ -184,5 +185,49 @@ pub fn roundtrip_messages(data: &[u8]) {
         Message::Version(v) => {
             round_trips("VERSION", &v, Ok(v.encode().to_vec()), Version::decode);
         }
+    }
+}
+
+/// A Windows `SEC_CHANNEL_BINDINGS` buffer: every field parsed is the slice its header
+/// points at, and the same bindings laid out after a fresh header parse back to them.
+pub fn channel_bindings(data: &[u8]) {
+    let Ok(cb) = ChannelBindings::from_sec_channel_bindings(data) else { return };
+    let words: Vec<u32> = data
+        .chunks_exact(4)
+        .take(8)
+        .filter_map(|w| w.try_into().ok().map(u32::from_le_bytes))
+        .collect();
+    let Ok([itype, ilen, ioff, atype, alen, aoff, dlen, doff]) = <[u32; 8]>::try_from(words) else {
+        panic!("accepted a header shorter than 32 bytes")
+    };
+    let field = |len: u32, offset: u32| {
+        let start = offset as usize;
+        start
+            .checked_add(len as usize)
+            .and_then(|end| data.get(start..end))
+            .unwrap_or_else(|| panic!("accepted a field past the end"))
+    };
+    assert_eq!(cb.initiator_addrtype, itype);
+    assert_eq!(cb.initiator_address, field(ilen, ioff));
+    assert_eq!(cb.acceptor_addrtype, atype);
+    assert_eq!(cb.acceptor_address, field(alen, aoff));
+    assert_eq!(cb.application_data, field(dlen, doff));
+    let values = [&cb.initiator_address, &cb.acceptor_address, &cb.application_data];
+    let total: usize = values.iter().map(|v| v.len()).sum();
+    assert_eq!(cb.to_bytes().len(), total.saturating_add(20), "flat channel bindings length");
+
+    let mut header = Vec::new();
+    let mut offset = 32u32;
+    for (addrtype, value) in [(Some(itype), values[0]), (Some(atype), values[1]), (None, values[2])]
+    {
+        let len = u32::try_from(value.len()).unwrap_or_else(|_| panic!("field over 4 GiB"));
+        header.extend(addrtype.map(u32::to_le_bytes).into_iter().flatten());
+        header.extend(len.to_le_bytes().into_iter().chain(offset.to_le_bytes()));
+        offset = offset.saturating_add(len);
+    }
+    let rebuilt = [header.as_slice(), values[0], values[1], values[2]].concat();
+    match ChannelBindings::from_sec_channel_bindings(&rebuilt) {
+        Ok(again) => assert_eq!(again, cb, "rebuilt SEC_CHANNEL_BINDINGS differs"),
+        Err(e) => panic!("rebuilt SEC_CHANNEL_BINDINGS refused: {e:?}"),
     }
 }

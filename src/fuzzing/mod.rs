@@ -33,7 +33,7 @@ use crate::time::FileTime;
 
 pub use contexts::{client_step, negotiate_client, server_step};
 pub use decoders::{
-    av_pairs, ntlm_authenticate, ntlm_challenge, ntlm_negotiate, ntlmv2_response,
+    av_pairs, channel_bindings, ntlm_authenticate, ntlm_challenge, ntlm_negotiate, ntlmv2_response,
     roundtrip_messages, spnego_token,
 };
 pub use export::export_import;
@@ -58,6 +58,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("server_step", server_step),
     ("session_unseal", session_unseal),
     ("export_import", export_import),
+    ("channel_bindings", channel_bindings),
 ];
 
 /// The target called `name`.

@@ -130,6 +130,15 @@ pub fn seeds() -> Vec<Seed> {
     add("client_step", "server-datagram", datagram_challenge);
     let target_info = ok(ChallengeMessage::decode(&challenge)).target_info.unwrap_or_default();
     add("av_pairs", "server-target-info", ok(target_info.encode()));
+    // SEC_CHANNEL_BINDINGS: TLS bindings (application data only, as Windows passes them)
+    // and one with both addresses, fields laid out after the 32-byte header.
+    let tls = super::BINDINGS;
+    add("channel_bindings", "tls-server-end-point", sec_channel_bindings(&[], &[], tls));
+    add(
+        "channel_bindings",
+        "addresses",
+        sec_channel_bindings(&[127, 0, 0, 1], &[10, 0, 0, 2], tls),
+    );
     for (name, bytes) in [("client", &authenticate), ("client-datagram", &datagram_authenticate)] {
         let response = ok(AuthenticateMessage::decode(bytes)).nt_challenge_response;
         let blob_pairs = ok(NtlmV2Response::decode(&response)).blob.av_pairs().clone();
@@ -322,4 +331,22 @@ fn sspi_exports() -> Vec<(u8, &'static str, ExportedContext, Vec<u8>)> {
         (3, "sspi-ntlm-server-established", ok(server.export()), Vec::new()),
         (11, "sspi-ntlm-client-established", ok(client.export()), Vec::new()),
     ]
+}
+
+/// A `SEC_CHANNEL_BINDINGS` buffer (address types 2, AF_INET, when an address is present).
+fn sec_channel_bindings(initiator: &[u8], acceptor: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut header = Vec::new();
+    let mut offset = 32u32;
+    for (addrtype, value) in
+        [(Some(initiator), initiator), (Some(acceptor), acceptor), (None, data)]
+    {
+        if let Some(address) = addrtype {
+            header.extend_from_slice(&u32::from(!address.is_empty()).wrapping_mul(2).to_le_bytes());
+        }
+        let len = value.len() as u32;
+        header.extend_from_slice(&len.to_le_bytes());
+        header.extend_from_slice(&offset.to_le_bytes());
+        offset = offset.saturating_add(len);
+    }
+    [header.as_slice(), initiator, acceptor, data].concat()
 }
