@@ -216,42 +216,61 @@ impl Writer {
     }
 }
 
-/// Builds an NTLM message: a fixed header with security-buffer slots, then a payload.
+/// Lays out an NTLM message before it is written: a fixed header with security-buffer
+/// slots, then the payload fields in order.
 ///
-/// Each [`push`](PayloadWriter::push) appends bytes to the payload and returns the
-/// [`SecurityBuffer`] that points at them, so the header can be written in order.
+/// Each [`field`](Layout::field) reserves room for one payload field and returns the
+/// [`SecurityBuffer`] that will point at it, so the header can be written first and each
+/// field straight after it into one buffer of [`message_len`](Layout::message_len) bytes: one allocation
+/// and no copy of the payload.
 #[derive(Debug)]
-pub struct PayloadWriter {
-    base: usize,
-    payload: Vec<u8>,
+pub struct Layout {
+    end: usize,
 }
 
-impl PayloadWriter {
-    /// A payload that starts `header_len` bytes into the message.
-    pub fn new(header_len: usize) -> Self {
-        Self { base: header_len, payload: Vec::new() }
+impl Layout {
+    /// A message whose payload starts `header_len` bytes in.
+    pub const fn new(header_len: usize) -> Self {
+        Self { end: header_len }
     }
 
-    /// Appends `bytes` to the payload and returns the security buffer describing them.
-    pub fn push(&mut self, bytes: &[u8], field: &'static str) -> Result<SecurityBuffer> {
-        let too_long = || Error::new(crate::ErrorKind::InvalidToken, field);
-        let len = u16::try_from(bytes.len()).map_err(|_| too_long())?;
-        let offset = self.base.checked_add(self.payload.len()).ok_or_else(too_long)?;
-        let offset = u32::try_from(offset).map_err(|_| too_long())?;
-        self.payload.extend_from_slice(bytes);
-        Ok(SecurityBuffer { len, max_len: len, offset })
+    /// Reserves `len` bytes at the end of the payload; `too_long` is the error detail if
+    /// the field does not fit a security buffer (length over 65535, offset over 4 GiB).
+    pub fn field(&mut self, len: usize, too_long: &'static str) -> Result<SecurityBuffer> {
+        let too_long = || Error::new(crate::ErrorKind::InvalidToken, too_long);
+        let len16 = u16::try_from(len).map_err(|_| too_long())?;
+        let offset = u32::try_from(self.end).map_err(|_| too_long())?;
+        self.end = self.end.checked_add(len).ok_or_else(too_long)?;
+        Ok(SecurityBuffer { len: len16, max_len: len16, offset })
     }
 
-    /// A writer for the header with room for the whole message, header and payload, so
-    /// that the message is assembled in one allocation.
-    pub fn header_writer(&self) -> Writer {
-        Writer::with_capacity(self.base.saturating_add(self.payload.len()))
+    /// The length of the whole message laid out so far.
+    pub const fn message_len(&self) -> usize {
+        self.end
     }
 
-    /// The payload bytes, to append after the header.
-    pub fn into_payload(self) -> Vec<u8> {
-        self.payload
+    /// A writer with room for the whole message.
+    pub fn writer(&self) -> Writer {
+        Writer::with_capacity(self.end)
     }
+
+    /// Checks that `w` holds exactly the message laid out (a mismatch is a bug in the
+    /// encoder, reported as an internal error rather than a malformed message sent).
+    pub fn finish(&self, w: Writer) -> Result<Vec<u8>> {
+        if w.len() == self.end {
+            Ok(w.into_vec())
+        } else {
+            Err(Error::new(
+                crate::ErrorKind::InternalError,
+                "encoded message length differs from its layout",
+            ))
+        }
+    }
+}
+
+/// The length of `s` in UTF-16LE.
+pub fn utf16le_len(s: &str) -> usize {
+    s.encode_utf16().count().saturating_mul(2)
 }
 
 /// Decodes UTF-16LE; an odd length or an unpaired surrogate is an error naming `field`.

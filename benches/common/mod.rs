@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sspi_proto::ntlm::crypto::{
-    self, Direction, HmacMd5, NtHash, Rc4, SealKey, SessionKey, hmac_md5_keyed, seal_key, sign_key,
+    self, Direction, HmacMd5, NtHash, Rc4, SealKey, SessionKey, SignKey, hmac_md5_keyed, seal_key,
+    sign_key,
 };
 use sspi_proto::ntlm::messages::{AuthenticateMessage, ChallengeMessage, zero_mic};
 use sspi_proto::ntlm::server::{CredentialAnswer, ServerStep};
@@ -145,6 +146,7 @@ pub struct FloorInputs {
     pub flags: NegotiateFlags,
     pub nt_hash: NtHash,
     pub seal_keys: [SealKey; 2],
+    pub sign_keys: [SignKey; 2],
 }
 
 impl FloorInputs {
@@ -177,6 +179,8 @@ impl FloorInputs {
             nt_hash: NtHash::from_password(PASSWORD),
             seal_keys: [Direction::ClientToServer, Direction::ServerToClient]
                 .map(|dir| seal_key(flags, client.session_key().unwrap(), dir)),
+            sign_keys: [Direction::ClientToServer, Direction::ServerToClient]
+                .map(|dir| sign_key(client.session_key().unwrap(), dir)),
         }
     }
 
@@ -238,9 +242,13 @@ impl FloorInputs {
         // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
         const MECH_TYPES: [u8; 14] =
             [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
+        // SIGNKEY is new in every handshake, so each side keys its two HMAC-MD5 states here
+        // (keying is primitive work the mechListMIC cannot avoid); the RC4 handles are the
+        // ones `session_keys` already scheduled, kept in `macs`.
         for _ in 0..2 {
-            black_box(macs.c2s.signature(0, &MECH_TYPES));
-            black_box(macs.s2c.signature(0, &MECH_TYPES));
+            let [c2s, s2c] = self.sign_keys.each_ref().map(|key| hmac_md5_keyed(key.as_bytes()));
+            black_box(macs.c2s.signature_with(&c2s, 0, &MECH_TYPES));
+            black_box(macs.s2c.signature_with(&s2c, 0, &MECH_TYPES));
         }
         for _ in 0..2 {
             black_box(self.session_keys_reset());
@@ -269,8 +277,14 @@ impl DirKeys {
 
     /// HMAC-MD5(SignKey, seq ‖ msg) truncated to 8 bytes, RC4'd: the KEY_EXCH checksum.
     pub fn signature(&mut self, seq: u32, msg: &[u8]) -> [u8; 8] {
+        let signer = self.signer.clone();
+        self.signature_with(&signer, seq, msg)
+    }
+
+    /// [`signature`](Self::signature) with the HMAC state `signer` instead of the kept one.
+    pub fn signature_with(&mut self, signer: &HmacMd5, seq: u32, msg: &[u8]) -> [u8; 8] {
         use hmac::Mac;
-        let mut mac = self.signer.clone();
+        let mut mac = signer.clone();
         mac.update(&seq.to_le_bytes());
         mac.update(msg);
         let digest = mac.finalize().into_bytes();

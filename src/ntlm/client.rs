@@ -280,7 +280,7 @@ impl ClientContext {
         rng: &mut dyn Random,
     ) -> Result<(ClientStep, State)> {
         // Parse.
-        let challenge = ChallengeMessage::decode(challenge_bytes)?;
+        let mut challenge = ChallengeMessage::decode(challenge_bytes)?;
         // Validate against what we asked for.
         let flags = Self::negotiated_flags(offered, challenge.flags);
         let mut required = self.config.required_flags | self.config.request.wire_flags();
@@ -299,7 +299,7 @@ impl ClientContext {
         if !flags.intersects(NegotiateFlags::UNICODE | NegotiateFlags::OEM) {
             return Err(Error::invalid_token("CHALLENGE selects neither UNICODE nor OEM"));
         }
-        let target_info = challenge.target_info.clone().unwrap_or_default();
+        let target_info = challenge.target_info.take().unwrap_or_default();
         let server_time = target_info.get_timestamp();
         if let (Some(ts), Some(max)) = (server_time, self.config.max_challenge_age) {
             if ts.abs_diff(now) > max {
@@ -354,20 +354,25 @@ impl ClientContext {
             (key_exchange_key, Vec::new())
         };
 
-        let message = AuthenticateMessage {
+        // The names move into the message and back out after encoding, rather than cloned.
+        let mut message = AuthenticateMessage {
             flags,
             lm_challenge_response: lm_response,
             nt_challenge_response: nt_response,
-            domain: identity.domain.clone(),
-            user: identity.user.clone(),
-            workstation: identity.workstation.clone(),
+            domain: core::mem::take(&mut identity.domain),
+            user: core::mem::take(&mut identity.user),
+            workstation: core::mem::take(&mut identity.workstation),
             encrypted_random_session_key: encrypted_key,
             version: self.config.version,
             mic: send_mic.then_some([0u8; 16]),
         };
         // Encoded once, with a zero MIC: the MIC is computed over exactly these bytes and
         // then written into them (encoding twice cost ~3% of a whole handshake).
-        let mut token = message.encode()?;
+        let token = message.encode();
+        identity.domain = core::mem::take(&mut message.domain);
+        identity.user = core::mem::take(&mut message.user);
+        identity.workstation = core::mem::take(&mut message.workstation);
+        let mut token = token?;
         if send_mic {
             let mic = crypto::mic(&exported, negotiate, challenge_bytes, &token);
             set_mic(&mut token, &mic)?;

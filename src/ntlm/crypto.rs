@@ -14,7 +14,6 @@ use md5::Md5;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::codec::string_to_utf16le;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 
@@ -83,10 +82,9 @@ secret_bytes!(
 impl NtHash {
     /// NTOWFv1 (MS-NLMP 3.3.1): MD4 of the UTF-16LE password.
     pub fn from_password(password: &str) -> Self {
-        let mut unicode = string_to_utf16le(password);
-        let hash = Self(Md4::digest(&unicode).into());
-        unicode.zeroize();
-        hash
+        let mut md4 = Md4::new();
+        utf16le_chunks(password.chars(), |chunk| md4.update(chunk));
+        Self(md4.finalize().into())
     }
 }
 
@@ -132,27 +130,44 @@ pub fn hmac_md5(key: &[u8; 16], parts: &[&[u8]]) -> [u8; 16] {
 
 /// Windows-style uppercasing for NTOWFv2: each character maps to at most one character
 /// (Windows' RtlUpcaseUnicodeString never expands, unlike `str::to_uppercase` on 'ß').
-fn upcase(s: &str) -> alloc::string::String {
-    s.chars()
-        .map(|c| {
-            let mut up = c.to_uppercase();
-            match (up.next(), up.next()) {
-                (Some(u), None) => u,
-                _ => c,
+fn upcase(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Feeds `chars` as UTF-16LE to `sink` in chunks of up to 64 bytes, through a buffer on the
+/// stack that is wiped afterwards: hashing a password or an identity allocates nothing and
+/// leaves no copy behind.
+fn utf16le_chunks(chars: impl Iterator<Item = char>, mut sink: impl FnMut(&[u8])) {
+    let mut buf = [0u8; 64];
+    let mut units = [0u16; 2];
+    let mut filled = 0usize;
+    for c in chars {
+        for unit in c.encode_utf16(&mut units).iter() {
+            // `filled` is even and below 64 here, so the two bytes always fit.
+            if let Some(dst) = buf.get_mut(filled..filled.saturating_add(2)) {
+                dst.copy_from_slice(&unit.to_le_bytes());
+                filled = filled.saturating_add(2);
             }
-        })
-        .collect()
+            if filled == buf.len() {
+                sink(&buf);
+                filled = 0;
+            }
+        }
+    }
+    sink(buf.get(..filled).unwrap_or_default());
+    buf.zeroize();
+    units.zeroize();
 }
 
 /// NTOWFv2 (MS-NLMP 3.3.2): HMAC_MD5(NTOWFv1, UNICODE(Uppercase(user) ‖ domain)).
 pub fn ntowf_v2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
-    let mut identity = upcase(user);
-    identity.push_str(domain);
-    let mut unicode = string_to_utf16le(&identity);
-    let key = ResponseKey(hmac_md5(nt_hash.as_bytes(), &[&unicode]));
-    unicode.zeroize();
-    identity.zeroize();
-    key
+    let mut mac = hmac_md5_keyed(nt_hash.as_bytes());
+    utf16le_chunks(user.chars().map(upcase).chain(domain.chars()), |chunk| mac.update(chunk));
+    ResponseKey(mac.finalize().into_bytes().into())
 }
 
 /// NTProofStr (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), where
@@ -415,20 +430,34 @@ impl Rc4 {
     /// bytes; NTLM uses 5 to 16. Any other length is an `InternalError`: keys come from
     /// this crate's own derivations, never from the wire.
     pub fn new(key: &[u8]) -> Result<Self> {
+        let mut rc4 = Self::unkeyed();
+        rc4.rekey(key)?;
+        Ok(rc4)
+    }
+
+    /// An all-zero state, to [`rekey`](Self::rekey) where it will live (e.g. in a `Box`)
+    /// before any use.
+    pub(crate) const fn unkeyed() -> Self {
+        Self { s: [0; 256], i: 0, j: 0 }
+    }
+
+    /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by
+    /// `key` (RC4Init on an existing handle). Nothing of the previous keystream survives, and
+    /// the 1 KiB state is not copied around, which a boxed handle relies on.
+    pub fn rekey(&mut self, key: &[u8]) -> Result<()> {
         if key.is_empty() || key.len() > 256 {
             return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
         }
-        let mut s = [0u32; 256];
-        for (slot, value) in s.iter_mut().zip(0u32..) {
+        for (slot, value) in self.s.iter_mut().zip(0u32..) {
             *slot = value;
         }
-        let mut rc4 = Self { s, i: 0, j: 0 };
         let mut j = 0u8;
         for (i, k) in (0u8..=255).zip(key.iter().cycle()) {
-            j = j.wrapping_add(rc4.at(i)).wrapping_add(*k);
-            rc4.swap(i, j);
+            j = j.wrapping_add(self.at(i)).wrapping_add(*k);
+            self.swap(i, j);
         }
-        Ok(rc4)
+        (self.i, self.j) = (0, 0);
+        Ok(())
     }
 
     /// Restores a keystream saved by [`export_state`](Self::export_state). `S` must be a

@@ -29,7 +29,7 @@ use crate::ntlm::Completed;
 use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
 use crate::ntlm::messages::{
     AuthenticateMessage, AvFlags, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
-    NtlmV2Response, Version, zero_mic,
+    NtlmV2Response, Version, around_mic,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::rand::Random;
@@ -612,9 +612,11 @@ impl ServerContext {
         let Some(received_mic) = r.message.mic.filter(|_| announced) else {
             return Err(Error::new(ErrorKind::LogonDenied, "AUTHENTICATE MIC required but absent"));
         };
-        let mut zeroed = r.bytes.clone();
-        zero_mic(&mut zeroed)?;
-        let expected = crypto::mic(exported, &r.pending.negotiate, &r.pending.challenge, &zeroed);
+        let (before, after) = around_mic(&r.bytes)?;
+        let expected = crypto::hmac_md5(
+            exported.as_bytes(),
+            &[&r.pending.negotiate, &r.pending.challenge, before, &[0; 16], after],
+        );
         if crypto::ct_eq(&expected, &received_mic) {
             Ok(())
         } else {

@@ -63,9 +63,9 @@ use core::fmt;
 use crate::buffer::SecBuffer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
-use crate::ntlm::crypto::{Direction, SessionKey, Signature, hmac_md5_keyed, seal_key, sign_key};
+use crate::ntlm::crypto::{Direction, SessionKey, Signature, seal_key, sign_key};
 
-use engine::{Channel, Cipher, Dir, Mac, Policy};
+use engine::{Channel, Cipher, Dir, Mac, Policy, Signer};
 
 /// `cbMaxSignature` of SecPkgContext_Sizes: an NTLMSSP_MESSAGE_SIGNATURE is 16 bytes.
 pub const MAX_SIGNATURE: usize = 16;
@@ -140,9 +140,9 @@ struct Half {
 
 impl Half {
     /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
-    /// keyed here once and cloned per message.
+    /// keyed on the first message and cloned per message.
     fn new(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Self> {
-        let signer = hmac_md5_keyed(sign_key(key, direction).as_bytes());
+        let signer = Signer::new(sign_key(key, direction));
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
         Ok(Self {
             policy: Policy::from_flags(flags),

@@ -313,3 +313,22 @@ fn rc4_state_round_trip() {
     assert_eq!(e.kind(), ErrorKind::InvalidToken);
     assert!(e.detail().contains("permutation"), "{e}");
 }
+
+/// The streamed UTF-16LE (a 64-byte stack buffer) hashes exactly what one buffer would, at
+/// every length around the chunk boundary and with surrogate pairs straddling it.
+#[test]
+fn streamed_utf16_matches_one_buffer() {
+    use md4::Digest as _;
+    for len in 0..80 {
+        for tail in ["", "😀", "é😀"] {
+            let password: String = "aB3".chars().cycle().take(len).collect::<String>() + tail;
+            let expected: [u8; 16] = Md4::digest(crate::codec::string_to_utf16le(&password)).into();
+            assert_eq!(NtHash::from_password(&password).as_bytes(), &expected, "{password:?}");
+            let identity = password.to_uppercase() + "Dom😀";
+            let key = ntowf_v2(&NtHash::from_password("pw"), &password, "Dom😀");
+            let unicode = crate::codec::string_to_utf16le(&identity);
+            let expected = hmac_md5(NtHash::from_password("pw").as_bytes(), &[&unicode]);
+            assert_eq!(key.as_bytes(), &expected, "{identity:?}");
+        }
+    }
+}

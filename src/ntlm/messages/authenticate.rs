@@ -3,8 +3,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open};
-use crate::codec::{PayloadWriter, SecurityBuffer};
+use super::{
+    AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, open, text_len, write_text,
+};
+use crate::codec::{Layout, SecurityBuffer};
 use crate::error::{Error, Result};
 use crate::flags::NegotiateFlags;
 
@@ -133,19 +135,19 @@ impl AuthenticateMessage {
             None => HEADER_WITH_VERSION_LEN,
         };
         let unicode = self.flags.contains(NegotiateFlags::UNICODE);
-        let mut payload = PayloadWriter::new(header_len);
-        let mut push_text = |text: &str, field: &Field| {
-            let bytes = encode_text(text, unicode, field)?;
-            payload.push(&bytes, field.too_long)
+        let mut layout = Layout::new(header_len);
+        let mut text = |text: &str, field: &Field| {
+            layout.field(text_len(text, unicode, field)?, field.too_long)
         };
-        let domain = push_text(&self.domain, &DOMAIN)?;
-        let user = push_text(&self.user, &USER)?;
-        let workstation = push_text(&self.workstation, &WORKSTATION)?;
-        let lm = payload.push(&self.lm_challenge_response, LM_RESPONSE.too_long)?;
-        let nt = payload.push(&self.nt_challenge_response, NT_RESPONSE.too_long)?;
-        let session_key = payload.push(&self.encrypted_random_session_key, SESSION_KEY.too_long)?;
+        let domain = text(&self.domain, &DOMAIN)?;
+        let user = text(&self.user, &USER)?;
+        let workstation = text(&self.workstation, &WORKSTATION)?;
+        let lm = layout.field(self.lm_challenge_response.len(), LM_RESPONSE.too_long)?;
+        let nt = layout.field(self.nt_challenge_response.len(), NT_RESPONSE.too_long)?;
+        let session_key =
+            layout.field(self.encrypted_random_session_key.len(), SESSION_KEY.too_long)?;
 
-        let mut w = payload.header_writer();
+        let mut w = layout.writer();
         w.bytes(&SIGNATURE)
             .u32_le(AUTHENTICATE_TYPE)
             .security_buffer(lm)
@@ -159,8 +161,13 @@ impl AuthenticateMessage {
         if let Some(mic) = mic {
             w.bytes(mic);
         }
-        w.bytes(&payload.into_payload());
-        Ok(w.into_vec())
+        for text in [&self.domain, &self.user, &self.workstation] {
+            write_text(&mut w, text, unicode);
+        }
+        w.bytes(&self.lm_challenge_response)
+            .bytes(&self.nt_challenge_response)
+            .bytes(&self.encrypted_random_session_key);
+        layout.finish(w)
     }
 }
 
@@ -171,6 +178,16 @@ impl AuthenticateMessage {
 /// short to hold one.
 pub fn zero_mic(bytes: &mut [u8]) -> Result<()> {
     set_mic(bytes, &[0; AuthenticateMessage::MIC_LEN])
+}
+
+/// The bytes of an encoded AUTHENTICATE message before and after its MIC field: what the
+/// MIC covers, with the field itself taken as zeros (MS-NLMP 3.2.5.1.2). Lets a server check
+/// the MIC without copying the message. Fails if `bytes` is too short to hold a MIC.
+pub fn around_mic(bytes: &[u8]) -> Result<(&[u8], &[u8])> {
+    match (bytes.get(..AuthenticateMessage::MIC_OFFSET), bytes.get(HEADER_WITH_MIC_LEN..)) {
+        (Some(before), Some(after)) => Ok((before, after)),
+        _ => Err(Error::invalid_token("AUTHENTICATE MIC past end of message")),
+    }
 }
 
 /// Writes `mic` into the MIC field of an encoded AUTHENTICATE message in place.

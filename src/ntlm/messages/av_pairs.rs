@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::{Reader, Writer, utf16le_to_string};
+use crate::codec::{Reader, Writer, utf16le_len, utf16le_to_string};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
 
@@ -216,6 +216,23 @@ impl AvPair {
         })
     }
 
+    /// The length of `Value` on the wire.
+    fn value_len(&self) -> usize {
+        match self {
+            Self::NbComputerName(s)
+            | Self::NbDomainName(s)
+            | Self::DnsComputerName(s)
+            | Self::DnsDomainName(s)
+            | Self::DnsTreeName(s)
+            | Self::TargetName(s) => utf16le_len(s),
+            Self::Flags(_) => 4,
+            Self::Timestamp(_) => 8,
+            Self::SingleHost(_) => SingleHost::LEN,
+            Self::ChannelBindings(cb) => cb.len(),
+            Self::Unknown { value, .. } => value.len(),
+        }
+    }
+
     /// Appends `AvId`, `AvLen` and `Value`: the value is written in place and `AvLen`
     /// patched afterwards, so encoding allocates nothing per pair.
     fn write(&self, w: &mut Writer) -> Result<()> {
@@ -300,9 +317,14 @@ impl AvPairs {
         }
     }
 
+    /// The length of the encoded list, `MsvAvEOL` included.
+    pub fn encoded_len(&self) -> usize {
+        self.0.iter().fold(4, |len, pair| len.saturating_add(pair.value_len()).saturating_add(4))
+    }
+
     /// Encodes the list followed by `MsvAvEOL`.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut w = Writer::new();
+        let mut w = Writer::with_capacity(self.encoded_len());
         self.write(&mut w)?;
         Ok(w.into_vec())
     }

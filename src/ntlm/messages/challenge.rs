@@ -4,9 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, encode_text, open,
+    AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, open, text_len,
+    write_text,
 };
-use crate::codec::{PayloadWriter, SecurityBuffer};
+use crate::codec::{Layout, SecurityBuffer};
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
 
@@ -75,14 +76,14 @@ impl ChallengeMessage {
             None => HEADER_LEN,
         };
         let unicode = self.flags.contains(NegotiateFlags::UNICODE);
-        let mut payload = PayloadWriter::new(header_len);
-        let target_name = payload
-            .push(&encode_text(&self.target_name, unicode, &TARGET_NAME)?, TARGET_NAME.too_long)?;
+        let mut layout = Layout::new(header_len);
+        let target_name = layout
+            .field(text_len(&self.target_name, unicode, &TARGET_NAME)?, TARGET_NAME.too_long)?;
         let target_info = match &self.target_info {
-            Some(pairs) => payload.push(&pairs.encode()?, TARGET_INFO.too_long)?,
+            Some(pairs) => layout.field(pairs.encoded_len(), TARGET_INFO.too_long)?,
             None => SecurityBuffer::default(),
         };
-        let mut w = payload.header_writer();
+        let mut w = layout.writer();
         w.bytes(&SIGNATURE)
             .u32_le(CHALLENGE_TYPE)
             .security_buffer(target_name)
@@ -93,7 +94,10 @@ impl ChallengeMessage {
         if let Some(version) = self.version {
             w.bytes(&version.encode());
         }
-        w.bytes(&payload.into_payload());
-        Ok(w.into_vec())
+        write_text(&mut w, &self.target_name, unicode);
+        if let Some(pairs) = &self.target_info {
+            pairs.write(&mut w)?;
+        }
+        layout.finish(w)
     }
 }

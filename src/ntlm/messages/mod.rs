@@ -18,9 +18,8 @@
 //! directions; encoding a character above `U+00FF` as OEM is an error.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use crate::codec::{Reader, string_to_utf16le, utf16le_to_string};
+use crate::codec::{Reader, Writer, utf16le_len, utf16le_to_string};
 use crate::error::{Error, Result};
 
 /// The static error details of one message kind, so that every error names its message.
@@ -72,7 +71,7 @@ mod negotiate;
 mod ntlmv2;
 mod version;
 
-pub use authenticate::{AuthenticateMessage, set_mic, zero_mic};
+pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
 pub use challenge::ChallengeMessage;
 pub use negotiate::NegotiateMessage;
@@ -134,11 +133,25 @@ fn decode_text(bytes: &[u8], unicode: bool, field: &Field) -> Result<String> {
     }
 }
 
-/// Encodes a string field: UTF-16LE when `unicode`, else OEM written as Latin-1.
-fn encode_text(text: &str, unicode: bool, field: &Field) -> Result<Vec<u8>> {
+/// The encoded length of a string field: UTF-16LE when `unicode`, else OEM written as
+/// Latin-1 (an error naming the field if a character is outside Latin-1).
+fn text_len(text: &str, unicode: bool, field: &Field) -> Result<usize> {
     if unicode {
-        Ok(string_to_utf16le(text))
+        Ok(utf16le_len(text))
+    } else if text.chars().all(|c| u8::try_from(c).is_ok()) {
+        Ok(text.chars().count())
     } else {
-        text.chars().map(|c| u8::try_from(c).map_err(|_| Error::invalid_token(field.oem))).collect()
+        Err(Error::invalid_token(field.oem))
+    }
+}
+
+/// Writes a string field measured by [`text_len`] (which has checked the OEM characters).
+fn write_text(w: &mut Writer, text: &str, unicode: bool) {
+    if unicode {
+        w.utf16le(text);
+    } else {
+        for c in text.chars() {
+            w.u8(u8::try_from(c).unwrap_or(b'?'));
+        }
     }
 }

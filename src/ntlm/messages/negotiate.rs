@@ -3,8 +3,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Field, Kind, NEGOTIATE_TYPE, SIGNATURE, Version, decode_text, encode_text, open};
-use crate::codec::{PayloadWriter, SecurityBuffer};
+use super::{
+    Field, Kind, NEGOTIATE_TYPE, SIGNATURE, Version, decode_text, open, text_len, write_text,
+};
+use crate::codec::{Layout, SecurityBuffer};
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
 
@@ -63,10 +65,10 @@ impl NegotiateMessage {
             Some(_) => HEADER_WITH_VERSION_LEN,
             None => HEADER_LEN,
         };
-        let mut payload = PayloadWriter::new(header_len);
-        let domain = push_optional(&mut payload, self.domain.as_deref(), &DOMAIN)?;
-        let workstation = push_optional(&mut payload, self.workstation.as_deref(), &WORKSTATION)?;
-        let mut w = payload.header_writer();
+        let mut layout = Layout::new(header_len);
+        let domain = optional_field(&mut layout, self.domain.as_deref(), &DOMAIN)?;
+        let workstation = optional_field(&mut layout, self.workstation.as_deref(), &WORKSTATION)?;
+        let mut w = layout.writer();
         w.bytes(&SIGNATURE)
             .u32_le(NEGOTIATE_TYPE)
             .u32_le(self.flags.bits())
@@ -75,8 +77,10 @@ impl NegotiateMessage {
         if let Some(version) = self.version {
             w.bytes(&version.encode());
         }
-        w.bytes(&payload.into_payload());
-        Ok(w.into_vec())
+        for text in [&self.domain, &self.workstation].into_iter().flatten() {
+            write_text(&mut w, text, false);
+        }
+        layout.finish(w)
     }
 }
 
@@ -85,14 +89,14 @@ fn optional_text(bytes: &[u8], sb: SecurityBuffer, field: &Field) -> Result<Opti
     if raw.is_empty() { Ok(None) } else { decode_text(raw, false, field).map(Some) }
 }
 
-fn push_optional(
-    payload: &mut PayloadWriter,
+fn optional_field(
+    layout: &mut Layout,
     text: Option<&str>,
     field: &Field,
 ) -> Result<SecurityBuffer> {
     match text {
         // MS-NLMP 2.2.1.1: an unsupplied field has Len, MaxLen and BufferOffset zero.
         None | Some("") => Ok(SecurityBuffer::default()),
-        Some(text) => payload.push(&encode_text(text, false, field)?, field.too_long),
+        Some(text) => layout.field(text_len(text, false, field)?, field.too_long),
     }
 }

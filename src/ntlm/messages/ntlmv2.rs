@@ -33,7 +33,8 @@ impl NtlmV2ClientChallenge {
     /// Builds the client challenge a client sends (MS-NLMP 3.3.2):
     /// `01 01 Z(6) Time ClientChallenge Z(4) AvPairs Z(4)`, `MsvAvEOL` included.
     pub fn new(timestamp: FileTime, client_challenge: [u8; 8], av_pairs: AvPairs) -> Result<Self> {
-        let mut w = Writer::new();
+        let len = Self::FIXED_LEN.saturating_add(av_pairs.encoded_len()).saturating_add(4);
+        let mut w = Writer::with_capacity(len);
         w.u8(Self::RESP_TYPE)
             .u8(Self::RESP_TYPE)
             .bytes(&[0; 6])

@@ -1,13 +1,16 @@
 //! The per-direction machinery behind [`Session`](super::Session): checksums, RC4 handles,
 //! sequence numbers, and the sign / verify / seal / unseal steps of MS-NLMP 3.4.
 
+use alloc::boxed::Box;
 use core::fmt;
 
 use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
-use crate::ntlm::crypto::{HmacMd5, Rc4, SealKey, Signature, ct_eq, ess_signature, md5};
+use crate::ntlm::crypto::{
+    HmacMd5, Rc4, SealKey, SignKey, Signature, ct_eq, ess_signature, hmac_md5_keyed, md5,
+};
 
 use super::payload::{Payload, ReadOnly};
 
@@ -42,10 +45,28 @@ impl Policy {
 pub(super) enum Mac {
     /// MS-NLMP 3.4.4.2: HMAC-MD5 keyed once with SIGNKEY and cloned per message; the
     /// checksum is RC4'd only under KEY_EXCH.
-    Hmac { signer: HmacMd5, key_exch: bool },
+    Hmac { signer: Signer, key_exch: bool },
     /// MS-NLMP 3.4.4.1: CRC32, always RC4'd together with RandomPad and SeqNum.
     #[cfg(feature = "legacy-ntlmv1")]
     Crc32,
+}
+
+/// SIGNKEY and the HMAC-MD5 state keyed with it, made on the first message and cloned for
+/// every message after: a session that never signs (HTTP authentication ends there) does
+/// not pay for keying, and no message pays for it twice. Both are wiped on drop.
+pub(super) struct Signer {
+    key: SignKey,
+    keyed: Option<HmacMd5>,
+}
+
+impl Signer {
+    pub(super) const fn new(key: SignKey) -> Self {
+        Self { key, keyed: None }
+    }
+
+    fn keyed(&mut self) -> &HmacMd5 {
+        self.keyed.get_or_insert_with(|| hmac_md5_keyed(self.key.as_bytes()))
+    }
 }
 
 /// A checksum over the plaintext, waiting for the RC4 step that finishes the signature.
@@ -62,10 +83,10 @@ enum Pending {
 }
 
 impl Mac {
-    fn checksum<'m>(&self, seq: u32, parts: impl Iterator<Item = &'m [u8]>) -> Pending {
+    fn checksum<'m>(&mut self, seq: u32, parts: impl Iterator<Item = &'m [u8]>) -> Pending {
         match self {
             Self::Hmac { signer, key_exch } => Pending::Hmac {
-                signature: ess_signature(signer, None, seq, parts),
+                signature: ess_signature(signer.keyed(), None, seq, parts),
                 key_exch: *key_exch,
             },
             #[cfg(feature = "legacy-ntlmv1")]
@@ -125,19 +146,21 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 /// An RC4 handle and the sealing key it is (re)initialised from.
 pub(super) struct Cipher {
     key: SealKey,
-    rc4: Rc4,
+    // Boxed: the 1 KiB state is keyed where it lives and never moved, where a session
+    // built by value would copy it at every step (~6k instructions per handshake).
+    rc4: Box<Rc4>,
 }
 
 impl Cipher {
     pub(super) fn new(key: SealKey) -> Result<Self> {
-        let rc4 = Rc4::new(key.as_bytes())?;
+        let mut rc4 = Box::new(Rc4::unkeyed());
+        rc4.rekey(key.as_bytes())?;
         Ok(Self { key, rc4 })
     }
 
     /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC.
     pub(super) fn reset(&mut self) -> Result<()> {
-        self.rc4 = Rc4::new(self.key.as_bytes())?;
-        Ok(())
+        self.rc4.rekey(self.key.as_bytes())
     }
 
     /// The RC4 handle, whose keystream position a context export saves.
@@ -147,7 +170,7 @@ impl Cipher {
 
     /// Puts back a keystream position saved by a context export.
     pub(super) fn restore(&mut self, rc4: Rc4) {
-        self.rc4 = rc4;
+        *self.rc4 = rc4;
     }
 
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
@@ -155,10 +178,9 @@ impl Cipher {
     /// the SEAL, SIGN and MAC steps of that message.
     fn rekey_for(&mut self, seq: u32) -> Result<()> {
         let mut per_message = md5(&[self.key.as_bytes(), &seq.to_le_bytes()]);
-        let rc4 = Rc4::new(&per_message);
+        let rekeyed = self.rc4.rekey(&per_message);
         per_message.zeroize();
-        self.rc4 = rc4?;
-        Ok(())
+        rekeyed
     }
 }
 
