@@ -188,32 +188,54 @@ pub(crate) fn only<'a>(
     Ok(inner)
 }
 
-/// Appends `tag`, the minimal DER length of `contents` (X.690 §10.1), and `contents`.
-///
-/// One reservation for the whole element: nested encodings (a token inside a NegTokenResp
-/// inside its SEQUENCE) then cost one allocation per level instead of a reallocation chain.
-pub(crate) fn push_tlv(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
-    let len = contents.len();
-    let be = len.to_be_bytes();
-    let leading_zeros = be.iter().take_while(|&&b| b == 0).count();
-    let significant = be.get(leading_zeros..).unwrap_or_default();
-    out.reserve(len.saturating_add(significant.len()).saturating_add(2));
-    out.push(tag);
+/// The minimal DER length octets of `len` (X.690 §10.1): the short form below 0x80, else
+/// `0x80 | count` followed by the significant big-endian bytes. Returns the buffer and how
+/// many of its bytes are used.
+fn length_octets(len: usize) -> ([u8; 9], usize) {
+    let mut out = [0u8; 9];
     match u8::try_from(len) {
-        Ok(short) if short < 0x80 => out.push(short),
+        Ok(short) if short < 0x80 => {
+            out[0] = short;
+            (out, 1)
+        }
         _ => {
+            let be = len.to_be_bytes();
+            let leading_zeros = be.iter().take_while(|&&b| b == 0).count();
+            let significant = be.get(leading_zeros..).unwrap_or_default();
             // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
             let count = u8::try_from(significant.len()).unwrap_or(0x7f) & 0x7f;
-            out.push(0x80 | count);
-            out.extend_from_slice(significant);
+            out[0] = 0x80 | count;
+            for (dst, src) in out.iter_mut().skip(1).zip(significant) {
+                *dst = *src;
+            }
+            (out, usize::from(count).saturating_add(1))
         }
     }
+}
+
+/// The length of a whole element (tag, length octets, contents) with `len` contents octets:
+/// encoders size their output with it and write every level straight into one buffer.
+pub(crate) fn tlv_len(len: usize) -> usize {
+    length_octets(len).1.saturating_add(1).saturating_add(len)
+}
+
+/// Appends `tag` and the minimal DER length `len`; the `len` contents octets follow.
+pub(crate) fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    let (octets, used) = length_octets(len);
+    out.push(tag);
+    out.extend_from_slice(octets.get(..used).unwrap_or_default());
+}
+
+/// Appends `tag`, the minimal DER length of `contents` (X.690 §10.1), and `contents`.
+pub(crate) fn push_tlv(out: &mut Vec<u8>, tag: u8, contents: &[u8]) {
+    out.reserve(tlv_len(contents.len()));
+    push_header(out, tag, contents.len());
     out.extend_from_slice(contents);
 }
 
 /// `tag`, length and `contents` as a new buffer.
 pub(crate) fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(tlv_len(contents.len()));
     push_tlv(&mut out, tag, contents);
     out
 }

@@ -254,9 +254,16 @@ impl Field {
         der::only(contents, self.inner, self.wrong_inner, self.trailing)
     }
 
-    /// Appends `[n] { inner-tag, length, contents }`.
+    /// The length of `[n] { inner-tag, length, contents }` with `len` contents octets.
+    fn len(&self, len: usize) -> usize {
+        der::tlv_len(der::tlv_len(len))
+    }
+
+    /// Appends `[n] { inner-tag, length, contents }`, both headers then the contents.
     fn write(&self, out: &mut Vec<u8>, contents: &[u8]) {
-        der::push_tlv(out, self.tag, &der::tlv(self.inner, contents));
+        der::push_header(out, self.tag, der::tlv_len(contents.len()));
+        der::push_header(out, self.inner, contents.len());
+        out.extend_from_slice(contents);
     }
 }
 
@@ -424,9 +431,17 @@ impl NegTokenInit {
             (None, Some(mic)) => INIT_MIC.write(&mut seq, mic),
             (None, None) => {}
         }
-        let mut framed = SPNEGO.to_der();
-        der::push_tlv(&mut framed, tag::context(0), &der::tlv(tag::SEQUENCE, &seq));
-        Ok(der::tlv(tag::APPLICATION_0, &framed))
+        // [APPLICATION 0] { thisMech, [0] { SEQUENCE { seq } } }, sized first, written once.
+        let spnego = SPNEGO;
+        let oid = spnego.as_der_contents();
+        let body = der::tlv_len(seq.len());
+        let framed = der::tlv_len(oid.len()).saturating_add(der::tlv_len(body));
+        let mut out = Vec::with_capacity(der::tlv_len(framed));
+        der::push_header(&mut out, tag::APPLICATION_0, framed);
+        der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid);
+        der::push_header(&mut out, tag::context(0), body);
+        der::push_tlv(&mut out, tag::SEQUENCE, &seq);
+        Ok(out)
     }
 }
 
@@ -481,20 +496,28 @@ impl NegTokenResp {
 
     /// Encodes the token as a bare `[1] NegTokenResp`.
     pub fn encode(&self) -> Vec<u8> {
-        let mut seq = Vec::new();
-        if let Some(state) = self.neg_state {
-            RESP_NEG_STATE.write(&mut seq, &[state.value()]);
+        let state = self.neg_state.map(|state| [state.value()]);
+        let fields = [
+            (&RESP_NEG_STATE, state.as_ref().map(<[u8; 1]>::as_slice)),
+            (&RESP_MECH, self.supported_mech.as_ref().map(Oid::as_der_contents)),
+            (&RESP_TOKEN, self.response_token.as_deref()),
+            (&RESP_MIC, self.mech_list_mic.as_deref()),
+        ];
+        // Sized first, then every level written straight into one buffer: the NTLM token
+        // inside is copied once.
+        let seq = fields
+            .iter()
+            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
+            .fold(0usize, usize::saturating_add);
+        let mut out = Vec::with_capacity(der::tlv_len(der::tlv_len(seq)));
+        der::push_header(&mut out, NEG_TOKEN_RESP, der::tlv_len(seq));
+        der::push_header(&mut out, tag::SEQUENCE, seq);
+        for (field, contents) in fields {
+            if let Some(contents) = contents {
+                field.write(&mut out, contents);
+            }
         }
-        if let Some(mech) = &self.supported_mech {
-            RESP_MECH.write(&mut seq, mech.as_der_contents());
-        }
-        if let Some(token) = &self.response_token {
-            RESP_TOKEN.write(&mut seq, token);
-        }
-        if let Some(mic) = &self.mech_list_mic {
-            RESP_MIC.write(&mut seq, mic);
-        }
-        der::tlv(NEG_TOKEN_RESP, &der::tlv(tag::SEQUENCE, &seq))
+        out
     }
 }
 
