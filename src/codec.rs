@@ -180,9 +180,19 @@ impl Writer {
 
     /// Appends `s` as UTF-16LE, without an intermediate vector.
     pub fn utf16le(&mut self, s: &str) -> &mut Self {
-        self.bytes.reserve(utf16le_capacity(s));
-        for unit in s.encode_utf16() {
-            self.u16_le(unit);
+        if s.is_ascii() {
+            // The usual case (names, SPNs): each byte becomes `b, 0`.
+            let start = self.bytes.len();
+            self.bytes.resize(start.saturating_add(s.len().saturating_mul(2)), 0);
+            let tail = self.bytes.get_mut(start..).unwrap_or_default();
+            for (dst, b) in tail.iter_mut().step_by(2).zip(s.bytes()) {
+                *dst = b;
+            }
+        } else {
+            self.bytes.reserve(utf16le_capacity(s));
+            for unit in s.encode_utf16() {
+                self.u16_le(unit);
+            }
         }
         self
     }
@@ -281,9 +291,15 @@ pub fn utf16le_to_string(bytes: &[u8], field: &'static str) -> Result<alloc::str
     let units = bytes
         .chunks_exact(2)
         .map(|c| u16::from_le_bytes(<[u8; 2]>::try_from(c).unwrap_or_default()));
-    char::decode_utf16(units)
-        .collect::<core::result::Result<_, _>>()
-        .map_err(|_| Error::invalid_token(field))
+    if bytes.chunks_exact(2).all(|unit| matches!(unit, [lo, 0] if lo.is_ascii())) {
+        // The usual case (names, SPNs): ASCII, one byte per character.
+        return Ok(bytes.iter().step_by(2).map(|&b| char::from(b)).collect());
+    }
+    let mut out = alloc::string::String::with_capacity(bytes.len() / 2);
+    for c in char::decode_utf16(units) {
+        out.push(c.map_err(|_| Error::invalid_token(field))?);
+    }
+    Ok(out)
 }
 
 /// Encodes a string as UTF-16LE.
