@@ -451,6 +451,15 @@ impl ClientContext {
     pub fn into_session(self) -> Result<Session> {
         self.completed()?.session(Role::Client)
     }
+
+    /// The results and session, moved out (the context is spent).
+    pub(crate) fn into_established(self) -> Result<alloc::boxed::Box<super::Established>> {
+        match self.state {
+            State::Done(done) => done.establish(Role::Client),
+            State::Failed(e) => Err(e),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM client handshake not complete")),
+        }
+    }
 }
 
 /// Placeholder state while a step runs; never observable (the step always replaces it).

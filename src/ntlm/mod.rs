@@ -88,7 +88,28 @@ struct Completed {
     exported_session_key: SessionKey,
 }
 
+/// A completed handshake taken apart for the layers above (SPNEGO, `sspi`): the results
+/// moved out rather than cloned, and the session they key. Boxed, so that handing it from
+/// one layer to the next moves a pointer, not the session.
+pub(crate) struct Established {
+    pub(crate) identity: Identity,
+    pub(crate) flags: NegotiateFlags,
+    pub(crate) session_key: SessionKey,
+    pub(crate) session: session::Session,
+}
+
 impl Completed {
+    /// Consumes the results into an [`Established`] for one side.
+    fn establish(self, role: session::Role) -> crate::Result<alloc::boxed::Box<Established>> {
+        let session = self.session(role)?;
+        Ok(alloc::boxed::Box::new(Established {
+            identity: self.identity,
+            flags: self.flags,
+            session_key: self.exported_session_key,
+            session,
+        }))
+    }
+
     /// The message-protection session these results key, for one side.
     fn session(&self, role: session::Role) -> crate::Result<session::Session> {
         session::Session::new(session::SessionParams {

@@ -677,4 +677,13 @@ impl ServerContext {
     pub fn into_session(self) -> Result<Session> {
         self.completed()?.session(Role::Server)
     }
+
+    /// The results and session, moved out (the context is spent).
+    pub(crate) fn into_established(self) -> Result<alloc::boxed::Box<super::Established>> {
+        match self.state {
+            State::Done(done) => done.establish(Role::Server),
+            State::Failed(e) => Err(e),
+            _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM server handshake not complete")),
+        }
+    }
 }

@@ -188,7 +188,7 @@ impl NegotiateClient {
         let ClientStep::Done(authenticate) = ntlm.step(Some(challenge), now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM did not complete on CHALLENGE"));
         };
-        let mut established = Box::new(Established::from_client(ntlm)?);
+        let mut established = ntlm.into_established()?;
         // MS-SPNG 3.2.5.1: sign the mechanism list as sent, with sequence number 0.
         let sent_mic = established.flags.contains(NegotiateFlags::SIGN);
         let mech_list_mic = if sent_mic {
@@ -256,8 +256,13 @@ impl NegotiateClient {
 
     /// The message-protection session (sequence numbers continue after the mechListMIC).
     pub fn into_session(self) -> Result<Session> {
+        self.into_established().map(|e| e.session)
+    }
+
+    /// The results and session, moved out (the context is spent).
+    pub(crate) fn into_established(self) -> Result<Box<Established>> {
         match self.state {
-            State::Done(e) => Ok(e.session),
+            State::Done(e) => Ok(e),
             State::Failed(e) => Err(e),
             _ => Err(Error::new(ErrorKind::OutOfSequence, "Negotiate handshake not complete")),
         }

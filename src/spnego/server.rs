@@ -239,7 +239,7 @@ impl NegotiateServer {
 
     fn raw_done(ntlm: ServerContext, step: ServerStep) -> Result<(ServerStep, State)> {
         if ntlm.is_complete() {
-            Ok((step, State::Done(alloc::boxed::Box::new(Established::from_server(ntlm)?))))
+            Ok((step, State::Done(ntlm.into_established()?)))
         } else {
             Ok((step, State::Raw(ntlm)))
         }
@@ -308,7 +308,7 @@ impl NegotiateServer {
         mech_types: &[u8],
         client_mic: Option<Vec<u8>>,
     ) -> Result<(ServerStep, State)> {
-        let mut established = Established::from_server(ntlm)?;
+        let mut established = ntlm.into_established()?;
         let signing = established.flags.contains(NegotiateFlags::SIGN);
         let server_mic = match (client_mic, signing) {
             (Some(mic), true) => {
@@ -335,7 +335,7 @@ impl NegotiateServer {
             mech_list_mic: server_mic,
         })
         .encode()?;
-        Ok((ServerStep::Done(Some(token)), State::Done(alloc::boxed::Box::new(established))))
+        Ok((ServerStep::Done(Some(token)), State::Done(established)))
     }
 
     fn established(&self) -> Result<&Established> {
@@ -355,8 +355,13 @@ impl NegotiateServer {
 
     /// The message-protection session.
     pub fn into_session(self) -> Result<Session> {
+        self.into_established().map(|e| e.session)
+    }
+
+    /// The results and session, moved out (the context is spent).
+    pub(crate) fn into_established(self) -> Result<alloc::boxed::Box<Established>> {
         match self.state {
-            State::Done(e) => Ok(e.session),
+            State::Done(e) => Ok(e),
             State::Failed(e) => Err(e),
             _ => Err(Error::new(ErrorKind::OutOfSequence, "Negotiate handshake not complete")),
         }

@@ -12,6 +12,8 @@ use crate::buffer::{BufferType, SecBuffer};
 use crate::creds::{Credentials, Identity};
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::flags::NegotiateFlags;
+// An established context: the handshake's results and its session.
+use crate::ntlm::Established as Ready;
 use crate::ntlm::client::{ClientConfig, ClientContext as NtlmClient, ClientStep};
 use crate::ntlm::crypto::{ChannelBindings, SessionKey, Signature};
 use crate::ntlm::server::{
@@ -175,25 +177,11 @@ pub struct Lifespan {
     pub expiry: Option<FileTime>,
 }
 
-/// A completed context: the results and the session.
-struct Ready {
-    identity: Identity,
-    flags: NegotiateFlags,
-    session_key: SessionKey,
-    session: Session,
-}
-
-/// Collects a finished inner context's results (the same four calls on every kind).
+/// Moves a finished inner context's results out (the same call on every kind).
 macro_rules! ready_from {
-    ($c:expr) => {{
-        let c = *$c;
-        Ready {
-            identity: c.identity()?.clone(),
-            flags: c.flags()?,
-            session_key: c.session_key()?.clone(),
-            session: c.into_session()?,
-        }
-    }};
+    ($c:expr) => {
+        (*$c).into_established()?
+    };
 }
 
 /// Lifecycle shared by both sides: expiry, deletion, stickiness.
@@ -600,7 +588,7 @@ impl ClientContext {
                 Side::Handshake(ClientInner::Negotiate(c)) => ready_from!(c),
                 _ => return Err(Error::new(ErrorKind::InternalError, "context state lost")),
             };
-            self.state = Side::Ready(Box::new(ready));
+            self.state = Side::Ready(ready);
         }
         Ok(step)
     }
@@ -760,7 +748,7 @@ impl ServerContext {
                 Side::Handshake(ServerInner::Negotiate(s)) => ready_from!(s),
                 _ => return Err(Error::new(ErrorKind::InternalError, "context state lost")),
             };
-            self.state = Side::Ready(Box::new(ready));
+            self.state = Side::Ready(ready);
         }
         Ok(step)
     }
