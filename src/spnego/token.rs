@@ -413,23 +413,28 @@ impl NegTokenInit {
         if self.mech_types.is_empty() {
             return Err(EMPTY_MECH_LIST);
         }
-        let mut seq = Vec::new();
-        der::push_tlv(&mut seq, INIT_MECH_TYPES.tag, &self.mech_types_der());
-        if let Some(flags) = &self.req_flags {
-            INIT_REQ_FLAGS.write(&mut seq, &flags.contents());
-        }
-        if let Some(token) = &self.mech_token {
-            INIT_MECH_TOKEN.write(&mut seq, token);
-        }
-        match (&self.neg_hints, &self.mech_list_mic) {
-            (Some(hints), mic) => {
-                INIT2_NEG_HINTS.write(&mut seq, &hints.contents());
-                if let Some(mic) = mic {
-                    INIT2_MIC.write(&mut seq, mic);
-                }
+        let mech_types = self.mech_types_der();
+        let req_flags = self.req_flags.as_ref().map(ReqFlags::contents);
+        let hints = self.neg_hints.as_ref().map(NegHints::contents);
+        // mechTypes [0] holds the SEQUENCE itself (already a whole element), the rest their
+        // inner element; the MIC moves to [4] after NegHints in a NegTokenInit2.
+        let mic_field = if hints.is_some() { &INIT2_MIC } else { &INIT_MIC };
+        let fields = [
+            (&INIT_REQ_FLAGS, req_flags.as_deref()),
+            (&INIT_MECH_TOKEN, self.mech_token.as_deref()),
+            (&INIT2_NEG_HINTS, hints.as_deref()),
+            (mic_field, self.mech_list_mic.as_deref()),
+        ];
+        let seq_len = fields
+            .iter()
+            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
+            .fold(der::tlv_len(mech_types.len()), usize::saturating_add);
+        let mut seq = Vec::with_capacity(seq_len);
+        der::push_tlv(&mut seq, INIT_MECH_TYPES.tag, &mech_types);
+        for (field, contents) in fields {
+            if let Some(contents) = contents {
+                field.write(&mut seq, contents);
             }
-            (None, Some(mic)) => INIT_MIC.write(&mut seq, mic),
-            (None, None) => {}
         }
         // [APPLICATION 0] { thisMech, [0] { SEQUENCE { seq } } }, sized first, written once.
         let spnego = SPNEGO;
