@@ -831,5 +831,8 @@ mod legacy {
     }
 }
 
+mod stitch;
+pub(crate) use stitch::{Direction as StitchDirection, HmacMd5Key, hmac_md5_rc4};
+
 #[cfg(test)]
 mod tests;

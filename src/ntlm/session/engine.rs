@@ -9,7 +9,8 @@ use zeroize::Zeroize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{
-    HmacMd5, Rc4, SealKey, SignKey, Signature, ct_eq, ess_signature, hmac_md5_keyed, md5,
+    HmacMd5, HmacMd5Key, Rc4, SealKey, SignKey, Signature, StitchDirection, ct_eq, ess_signature,
+    hmac_md5_keyed, hmac_md5_rc4, md5,
 };
 
 use super::payload::{Payload, ReadOnly};
@@ -57,15 +58,21 @@ pub(super) enum Mac {
 pub(super) struct Signer {
     key: SignKey,
     keyed: Option<HmacMd5>,
+    /// The same key for the stitched HMAC-MD5 + RC4 path (`crypto::hmac_md5_rc4`).
+    stitched: Option<HmacMd5Key>,
 }
 
 impl Signer {
     pub(super) const fn new(key: SignKey) -> Self {
-        Self { key, keyed: None }
+        Self { key, keyed: None, stitched: None }
     }
 
     fn keyed(&mut self) -> &HmacMd5 {
         self.keyed.get_or_insert_with(|| hmac_md5_keyed(self.key.as_bytes()))
+    }
+
+    fn stitched(&mut self) -> &HmacMd5Key {
+        self.stitched.get_or_insert_with(|| HmacMd5Key::new(self.key.as_bytes()))
     }
 }
 
@@ -83,6 +90,33 @@ enum Pending {
 }
 
 impl Mac {
+    /// SEAL or UNSEAL of one contiguous buffer in a single pass (`crypto::hmac_md5_rc4`):
+    /// the checksum over the plaintext while RC4 runs over the same bytes. `None` (and
+    /// nothing touched) where that path does not apply: non-ESS sessions.
+    fn stitched(
+        &mut self,
+        seq: u32,
+        data: &mut [u8],
+        rc4: &mut Rc4,
+        direction: StitchDirection,
+    ) -> Option<Pending> {
+        match self {
+            Self::Hmac { signer, key_exch } => {
+                let mac = hmac_md5_rc4(signer.stitched(), seq, data, rc4, direction);
+                let mut checksum = [0u8; 8];
+                for (dst, src) in checksum.iter_mut().zip(mac) {
+                    *dst = src;
+                }
+                Some(Pending::Hmac {
+                    signature: Signature::new(checksum, seq.to_le_bytes()),
+                    key_exch: *key_exch,
+                })
+            }
+            #[cfg(feature = "legacy-ntlmv1")]
+            Self::Crc32 => None,
+        }
+    }
+
     fn checksum<'m>(&mut self, seq: u32, parts: impl Iterator<Item = &'m [u8]>) -> Pending {
         match self {
             Self::Hmac { signer, key_exch } => Pending::Hmac {
@@ -297,10 +331,21 @@ impl Dir<'_> {
         }
         payload.check(encrypt)?;
         self.begin(seq)?;
-        let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
-        if encrypt {
-            payload.apply(&mut self.cipher.rc4);
-        }
+        let rc4 = &mut self.cipher.rc4;
+        let stitched = match payload.contiguous(self.policy.ess) {
+            Some(data) if encrypt => self.chan.mac.stitched(seq, data, rc4, StitchDirection::Seal),
+            _ => None,
+        };
+        let pending = match stitched {
+            Some(pending) => pending,
+            None => {
+                let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
+                if encrypt {
+                    payload.apply(rc4);
+                }
+                pending
+            }
+        };
         let signature = pending.finish(&mut self.cipher.rc4, seq);
         self.advance();
         Ok(signature)
@@ -346,10 +391,22 @@ impl Dir<'_> {
         }
         payload.check(decrypt)?;
         self.begin(seq)?;
-        if decrypt {
-            payload.apply(&mut self.cipher.rc4);
-        }
-        let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
+        let rc4 = &mut self.cipher.rc4;
+        let stitched = match payload.contiguous(self.policy.ess) {
+            Some(data) if decrypt => {
+                self.chan.mac.stitched(seq, data, rc4, StitchDirection::Unseal)
+            }
+            _ => None,
+        };
+        let pending = match stitched {
+            Some(pending) => pending,
+            None => {
+                if decrypt {
+                    payload.apply(rc4);
+                }
+                self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess))
+            }
+        };
         let expected = pending.finish(&mut self.cipher.rc4, seq);
         if let Err(e) = compare(&expected, received, self.policy.ess) {
             if decrypt {

@@ -23,6 +23,9 @@ pub(super) trait Payload {
     fn apply(&mut self, rc4: &mut Rc4);
     /// Zeroes the encrypted parts: a rejected message releases no plaintext.
     fn wipe(&mut self);
+    /// The payload as one buffer that is both the whole signed input and the whole
+    /// encrypted part, when it is one (the single-pass SEAL/UNSEAL path takes it).
+    fn contiguous(&mut self, ess: bool) -> Option<&mut [u8]>;
 }
 
 /// A message that is only signed or verified.
@@ -43,6 +46,10 @@ impl Payload for ReadOnly<'_> {
     fn apply(&mut self, _rc4: &mut Rc4) {}
 
     fn wipe(&mut self) {}
+
+    fn contiguous(&mut self, _ess: bool) -> Option<&mut [u8]> {
+        None
+    }
 }
 
 impl Payload for [u8] {
@@ -60,6 +67,10 @@ impl Payload for [u8] {
 
     fn wipe(&mut self) {
         self.zeroize();
+    }
+
+    fn contiguous(&mut self, _ess: bool) -> Option<&mut [u8]> {
+        Some(self)
     }
 }
 
@@ -106,6 +117,16 @@ impl Payload for [SecBuffer<'_>] {
             if let Some(data) = b.data.as_mut_slice() {
                 data.zeroize();
             }
+        }
+    }
+
+    /// `[TOKEN, DATA]`, the usual EncryptMessage layout: exactly one signed buffer, and it
+    /// is the one encrypted.
+    fn contiguous(&mut self, ess: bool) -> Option<&mut [u8]> {
+        let mut signed = self.iter_mut().filter(|b| is_signed(b, ess));
+        match (signed.next(), signed.next()) {
+            (Some(only), None) if is_encrypted(only) => only.data.as_mut_slice(),
+            _ => None,
         }
     }
 }

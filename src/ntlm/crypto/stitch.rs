@@ -1,0 +1,395 @@
+//! HMAC-MD5 and RC4 over the same message in one pass ("stitched"), for SEAL and UNSEAL.
+//!
+//! Sealing a message costs HMAC-MD5 over `seq ‖ message` and RC4 over the message. Both
+//! primitives are bound by the latency of one long dependency chain (MD5's additions, RC4's
+//! `j` index through the state), so run one after the other they leave most of the CPU's
+//! execution units idle. Here each MD5 step of a block is followed by one RC4 byte step of
+//! another 64 bytes, two independent chains the CPU executes side by side — the technique of
+//! OpenSSL's `rc4-md5` assembly, written in safe Rust. `md-5` and `hmac` expose no chaining
+//! values, hence the hand-written MD5 compression (RFC 1321); its output is checked against
+//! those crates in the tests, and the BENCHMARKS.md figures are the reason it exists.
+//!
+//! Used only for a message that is one contiguous buffer, signed and encrypted as a whole
+//! (the common case); every other layout takes the generic path of the session engine.
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::Rc4;
+
+/// MD5's initial chaining value (RFC 1321 §3.3).
+const IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+
+/// One step's work besides MD5: nothing, or one RC4 byte of a 64-byte chunk.
+trait Beside {
+    fn byte<const N: usize>(&mut self);
+}
+
+/// MD5 alone.
+struct Nothing;
+
+impl Beside for Nothing {
+    #[inline(always)]
+    fn byte<const N: usize>(&mut self) {}
+}
+
+/// RC4 over a 64-byte chunk, one byte per MD5 step.
+struct Rc4Chunk<'a> {
+    s: &'a mut [u32; 256],
+    i: u8,
+    j: u8,
+    chunk: &'a mut [u8; 64],
+}
+
+impl Beside for Rc4Chunk<'_> {
+    #[inline(always)]
+    fn byte<const N: usize>(&mut self) {
+        let k = Rc4::prga(self.s, &mut self.i, &mut self.j);
+        if let Some(b) = self.chunk.get_mut(N) {
+            *b ^= k;
+        }
+    }
+}
+
+/// The MD5 compression function over the 16 little-endian words `x`, with one step of
+/// `beside` after each of its 64 steps.
+#[inline(always)]
+fn compress<B: Beside>(state: &mut [u32; 4], x: &[u32; 16], beside: &mut B) {
+    let [mut a, mut b, mut c, mut d] = *state;
+    macro_rules! step {
+        ($f:expr, $a:ident, $b:ident, $c:ident, $d:ident, $k:literal, $s:literal, $t:literal, $n:literal) => {
+            $a = $a
+                .wrapping_add($f($b, $c, $d))
+                .wrapping_add(x[$k])
+                .wrapping_add($t)
+                .rotate_left($s)
+                .wrapping_add($b);
+            beside.byte::<$n>();
+        };
+    }
+    let f = |b: u32, c: u32, d: u32| d ^ (b & (c ^ d));
+    let g = |b: u32, c: u32, d: u32| c ^ (d & (b ^ c));
+    let h = |b: u32, c: u32, d: u32| b ^ c ^ d;
+    let i = |b: u32, c: u32, d: u32| c ^ (b | !d);
+
+    step!(f, a, b, c, d, 0, 7, 0xd76a_a478, 0);
+    step!(f, d, a, b, c, 1, 12, 0xe8c7_b756, 1);
+    step!(f, c, d, a, b, 2, 17, 0x2420_70db, 2);
+    step!(f, b, c, d, a, 3, 22, 0xc1bd_ceee, 3);
+    step!(f, a, b, c, d, 4, 7, 0xf57c_0faf, 4);
+    step!(f, d, a, b, c, 5, 12, 0x4787_c62a, 5);
+    step!(f, c, d, a, b, 6, 17, 0xa830_4613, 6);
+    step!(f, b, c, d, a, 7, 22, 0xfd46_9501, 7);
+    step!(f, a, b, c, d, 8, 7, 0x6980_98d8, 8);
+    step!(f, d, a, b, c, 9, 12, 0x8b44_f7af, 9);
+    step!(f, c, d, a, b, 10, 17, 0xffff_5bb1, 10);
+    step!(f, b, c, d, a, 11, 22, 0x895c_d7be, 11);
+    step!(f, a, b, c, d, 12, 7, 0x6b90_1122, 12);
+    step!(f, d, a, b, c, 13, 12, 0xfd98_7193, 13);
+    step!(f, c, d, a, b, 14, 17, 0xa679_438e, 14);
+    step!(f, b, c, d, a, 15, 22, 0x49b4_0821, 15);
+
+    step!(g, a, b, c, d, 1, 5, 0xf61e_2562, 16);
+    step!(g, d, a, b, c, 6, 9, 0xc040_b340, 17);
+    step!(g, c, d, a, b, 11, 14, 0x265e_5a51, 18);
+    step!(g, b, c, d, a, 0, 20, 0xe9b6_c7aa, 19);
+    step!(g, a, b, c, d, 5, 5, 0xd62f_105d, 20);
+    step!(g, d, a, b, c, 10, 9, 0x0244_1453, 21);
+    step!(g, c, d, a, b, 15, 14, 0xd8a1_e681, 22);
+    step!(g, b, c, d, a, 4, 20, 0xe7d3_fbc8, 23);
+    step!(g, a, b, c, d, 9, 5, 0x21e1_cde6, 24);
+    step!(g, d, a, b, c, 14, 9, 0xc337_07d6, 25);
+    step!(g, c, d, a, b, 3, 14, 0xf4d5_0d87, 26);
+    step!(g, b, c, d, a, 8, 20, 0x455a_14ed, 27);
+    step!(g, a, b, c, d, 13, 5, 0xa9e3_e905, 28);
+    step!(g, d, a, b, c, 2, 9, 0xfcef_a3f8, 29);
+    step!(g, c, d, a, b, 7, 14, 0x676f_02d9, 30);
+    step!(g, b, c, d, a, 12, 20, 0x8d2a_4c8a, 31);
+
+    step!(h, a, b, c, d, 5, 4, 0xfffa_3942, 32);
+    step!(h, d, a, b, c, 8, 11, 0x8771_f681, 33);
+    step!(h, c, d, a, b, 11, 16, 0x6d9d_6122, 34);
+    step!(h, b, c, d, a, 14, 23, 0xfde5_380c, 35);
+    step!(h, a, b, c, d, 1, 4, 0xa4be_ea44, 36);
+    step!(h, d, a, b, c, 4, 11, 0x4bde_cfa9, 37);
+    step!(h, c, d, a, b, 7, 16, 0xf6bb_4b60, 38);
+    step!(h, b, c, d, a, 10, 23, 0xbebf_bc70, 39);
+    step!(h, a, b, c, d, 13, 4, 0x289b_7ec6, 40);
+    step!(h, d, a, b, c, 0, 11, 0xeaa1_27fa, 41);
+    step!(h, c, d, a, b, 3, 16, 0xd4ef_3085, 42);
+    step!(h, b, c, d, a, 6, 23, 0x0488_1d05, 43);
+    step!(h, a, b, c, d, 9, 4, 0xd9d4_d039, 44);
+    step!(h, d, a, b, c, 12, 11, 0xe6db_99e5, 45);
+    step!(h, c, d, a, b, 15, 16, 0x1fa2_7cf8, 46);
+    step!(h, b, c, d, a, 2, 23, 0xc4ac_5665, 47);
+
+    step!(i, a, b, c, d, 0, 6, 0xf429_2244, 48);
+    step!(i, d, a, b, c, 7, 10, 0x432a_ff97, 49);
+    step!(i, c, d, a, b, 14, 15, 0xab94_23a7, 50);
+    step!(i, b, c, d, a, 5, 21, 0xfc93_a039, 51);
+    step!(i, a, b, c, d, 12, 6, 0x655b_59c3, 52);
+    step!(i, d, a, b, c, 3, 10, 0x8f0c_cc92, 53);
+    step!(i, c, d, a, b, 10, 15, 0xffef_f47d, 54);
+    step!(i, b, c, d, a, 1, 21, 0x8584_5dd1, 55);
+    step!(i, a, b, c, d, 8, 6, 0x6fa8_7e4f, 56);
+    step!(i, d, a, b, c, 15, 10, 0xfe2c_e6e0, 57);
+    step!(i, c, d, a, b, 6, 15, 0xa301_4314, 58);
+    step!(i, b, c, d, a, 13, 21, 0x4e08_11a1, 59);
+    step!(i, a, b, c, d, 4, 6, 0xf753_7e82, 60);
+    step!(i, d, a, b, c, 11, 10, 0xbd3a_f235, 61);
+    step!(i, c, d, a, b, 2, 15, 0x2ad7_d2bb, 62);
+    step!(i, b, c, d, a, 9, 21, 0xeb86_d391, 63);
+
+    for (s, v) in state.iter_mut().zip([a, b, c, d]) {
+        *s = s.wrapping_add(v);
+    }
+}
+
+/// The 16 little-endian words of a 64-byte block.
+#[inline(always)]
+fn words(block: &[u8; 64]) -> [u32; 16] {
+    let mut x = [0u32; 16];
+    for (w, bytes) in x.iter_mut().zip(block.chunks_exact(4)) {
+        *w = u32::from_le_bytes(bytes.try_into().unwrap_or_default());
+    }
+    x
+}
+
+/// An HMAC-MD5 key as the two chaining values after the padded key blocks (RFC 2104):
+/// MD5(K ⊕ ipad) and MD5(K ⊕ opad), each one compression from the IV.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(crate) struct HmacMd5Key {
+    inner: [u32; 4],
+    outer: [u32; 4],
+}
+
+impl HmacMd5Key {
+    pub(crate) fn new(key: &[u8; 16]) -> Self {
+        let chain = |pad: u8| {
+            let mut block = [pad; 64];
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
+            let mut x = words(&block);
+            let mut state = IV;
+            compress(&mut state, &x, &mut Nothing);
+            block.zeroize();
+            x.zeroize();
+            state
+        };
+        Self { inner: chain(0x36), outer: chain(0x5c) }
+    }
+}
+
+/// Which way the message goes through RC4: the MAC always covers the plaintext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// MAC the plaintext, then encrypt it.
+    Seal,
+    /// Decrypt, then MAC the plaintext.
+    Unseal,
+}
+
+/// RC4 over `bytes` (when present) outside the stitched steps.
+fn rc4_range(s: &mut [u32; 256], bytes: Option<&mut [u8]>, i: &mut u8, j: &mut u8) {
+    for b in bytes.unwrap_or_default() {
+        *b ^= Rc4::prga(s, i, j);
+    }
+}
+
+/// HMAC-MD5(key, `seq` ‖ plaintext) while RC4 encrypts (`Seal`) or decrypts (`Unseal`)
+/// `data` in place with `rc4`; returns the MAC. The keystream is used exactly as
+/// `rc4.apply(data)` would use it, so the caller continues with the checksum as usual.
+pub(crate) fn hmac_md5_rc4(
+    key: &HmacMd5Key,
+    seq: u32,
+    data: &mut [u8],
+    rc4: &mut Rc4,
+    direction: Direction,
+) -> [u8; 16] {
+    let mut state = key.inner;
+    // The MAC input is `seq ‖ data` in 64-byte blocks: block 0 is `seq` and the first 60
+    // bytes, block k > 0 is data[64k - 4 .. 64k + 60].
+    let len = data.len();
+    let span = |k: usize| {
+        let start = k.saturating_mul(64).saturating_sub(4);
+        let end = k.saturating_add(1).saturating_mul(64).saturating_sub(4).min(len);
+        start..end.max(start)
+    };
+    let blocks = len.saturating_add(4) / 64;
+    let (mut i, mut j) = (rc4.i, rc4.j);
+    // Unseal decrypts one block ahead of the MAC: block 0 now, block k + 1 beside block k.
+    if direction == Direction::Unseal {
+        rc4_range(&mut rc4.s, data.get_mut(span(0)), &mut i, &mut j);
+    }
+    let mut block = [0u8; 64];
+    for k in 0..blocks {
+        let range = span(k);
+        let prefix: &[u8] = if k == 0 { &seq.to_le_bytes() } else { &[] };
+        for (dst, src) in
+            block.iter_mut().zip(prefix.iter().chain(data.get(range.clone()).unwrap_or_default()))
+        {
+            *dst = *src;
+        }
+        let x = words(&block);
+        let rc4_span = match direction {
+            Direction::Seal => range,
+            Direction::Unseal => span(k.saturating_add(1)),
+        };
+        match data.get_mut(rc4_span.clone()).and_then(|c| <&mut [u8; 64]>::try_from(c).ok()) {
+            Some(chunk) => {
+                let mut side = Rc4Chunk { s: &mut rc4.s, i, j, chunk };
+                compress(&mut state, &x, &mut side);
+                (i, j) = (side.i, side.j);
+            }
+            None => {
+                compress(&mut state, &x, &mut Nothing);
+                rc4_range(&mut rc4.s, data.get_mut(rc4_span), &mut i, &mut j);
+            }
+        }
+    }
+    // The tail (fewer than 64 bytes of the MAC input) and MD5 padding, in one or two blocks.
+    let tail = span(blocks);
+    // Seal encrypts it below, after copying; Unseal decrypted it beside the last block (or
+    // before the loop when there was none).
+    let mut last = [0u8; 128];
+    let prefix: &[u8] = if blocks == 0 { &seq.to_le_bytes() } else { &[] };
+    let mut used = 0usize;
+    for (dst, src) in
+        last.iter_mut().zip(prefix.iter().chain(data.get(tail.clone()).unwrap_or_default()))
+    {
+        *dst = *src;
+        used = used.saturating_add(1);
+    }
+    if direction == Direction::Seal {
+        rc4_range(&mut rc4.s, data.get_mut(tail), &mut i, &mut j);
+    }
+    if let Some(b) = last.get_mut(used) {
+        *b = 0x80;
+    }
+    let bits = (data.len() as u64).saturating_add(64 + 4).saturating_mul(8);
+    let end: usize = if used < 56 { 64 } else { 128 };
+    for (dst, src) in last
+        .get_mut(end.saturating_sub(8)..end)
+        .unwrap_or_default()
+        .iter_mut()
+        .zip(bits.to_le_bytes())
+    {
+        *dst = src;
+    }
+    for half in last.get(..end).unwrap_or_default().chunks_exact(64) {
+        let half: &[u8; 64] = half.try_into().unwrap_or(&[0; 64]);
+        compress(&mut state, &words(half), &mut Nothing);
+    }
+    (rc4.i, rc4.j) = (i, j);
+
+    // Outer hash: MD5(K ⊕ opad ‖ inner digest), one block from the kept chaining value.
+    let mut outer = [0u8; 64];
+    for (dst, src) in outer.iter_mut().zip(state.iter().flat_map(|w| w.to_le_bytes())) {
+        *dst = src;
+    }
+    outer[16] = 0x80;
+    outer[56..].copy_from_slice(&((64u64 + 16) * 8).to_le_bytes());
+    let mut mac = key.outer;
+    compress(&mut mac, &words(&outer), &mut Nothing);
+    let mut out = [0u8; 16];
+    for (dst, src) in out.iter_mut().zip(mac.iter().flat_map(|w| w.to_le_bytes())) {
+        *dst = src;
+    }
+    block.zeroize();
+    last.zeroize();
+    outer.zeroize();
+    state.zeroize();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ntlm::crypto::hmac_md5;
+
+    /// A deterministic byte pattern (xorshift), so failures reproduce.
+    fn bytes(seed: u64, len: usize) -> alloc::vec::Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// Against `hmac` + `md-5` and the RC4 already pinned by the MS-NLMP vectors: every
+    /// length around the block boundaries (the MAC input is 4 bytes longer than the data)
+    /// and a few long ones, both directions, the keystream position carried on afterwards.
+    #[test]
+    fn matches_hmac_md5_and_rc4_at_every_boundary() {
+        let lengths = (0..=200).chain([251, 252, 253, 1000, 4096, 65_536, 65_537]);
+        for len in lengths {
+            let key: [u8; 16] = bytes(len as u64, 16).try_into().unwrap();
+            let seq = 0x0102_0304u32.wrapping_mul(len as u32 + 1);
+            let plain = bytes(len as u64 + 7, len);
+            let expected_mac = hmac_md5(&key, &[&seq.to_le_bytes(), &plain]);
+            let mut reference = Rc4::new(&key).unwrap();
+            let mut expected_cipher = plain.clone();
+            reference.apply(&mut expected_cipher);
+            let mut expected_next = [0u8; 8];
+            reference.apply(&mut expected_next);
+
+            let stitch_key = HmacMd5Key::new(&key);
+            let mut rc4 = Rc4::new(&key).unwrap();
+            let mut data = plain.clone();
+            let mac = hmac_md5_rc4(&stitch_key, seq, &mut data, &mut rc4, Direction::Seal);
+            assert_eq!(mac, expected_mac, "seal MAC, length {len}");
+            assert_eq!(data, expected_cipher, "seal ciphertext, length {len}");
+            let mut next = [0u8; 8];
+            rc4.apply(&mut next);
+            assert_eq!(next, expected_next, "seal keystream position, length {len}");
+
+            let mut rc4 = Rc4::new(&key).unwrap();
+            let mac = hmac_md5_rc4(&stitch_key, seq, &mut data, &mut rc4, Direction::Unseal);
+            assert_eq!(mac, expected_mac, "unseal MAC, length {len}");
+            assert_eq!(data, plain, "unseal plaintext, length {len}");
+            let mut next = [0u8; 8];
+            rc4.apply(&mut next);
+            assert_eq!(next, expected_next, "unseal keystream position, length {len}");
+        }
+    }
+
+    /// RFC 1321's test suite through the compression function alone.
+    #[test]
+    fn md5_rfc_1321_suite() {
+        fn md5(msg: &[u8]) -> [u8; 16] {
+            let mut state = IV;
+            let mut padded = msg.to_vec();
+            padded.push(0x80);
+            while padded.len() % 64 != 56 {
+                padded.push(0);
+            }
+            padded.extend_from_slice(&(msg.len() as u64 * 8).to_le_bytes());
+            for block in padded.chunks_exact(64) {
+                compress(&mut state, &words(block.try_into().unwrap()), &mut Nothing);
+            }
+            let mut out = [0u8; 16];
+            for (dst, src) in out.iter_mut().zip(state.iter().flat_map(|w| w.to_le_bytes())) {
+                *dst = src;
+            }
+            out
+        }
+        let hex = |d: [u8; 16]| d.iter().map(|b| alloc::format!("{b:02x}")).collect::<String>();
+        for (msg, digest) in [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+            (
+                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                "57edf4a22be3c955ac49da2e2107b67a",
+            ),
+        ] {
+            assert_eq!(hex(md5(msg.as_bytes())), digest, "{msg:?}");
+        }
+    }
+}
