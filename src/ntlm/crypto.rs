@@ -451,10 +451,27 @@ impl Rc4 {
         for (slot, value) in self.s.iter_mut().zip(0u32..) {
             *slot = value;
         }
+        // The key-scheduling loop over indices 0..=255, the key repeated: a plain counter
+        // and a key index that wraps by comparison (an iterator chain of `RangeInclusive`
+        // and `cycle` cost three times the instructions).
+        let s = &mut self.s;
         let mut j = 0u8;
-        for (i, k) in (0u8..=255).zip(key.iter().cycle()) {
-            j = j.wrapping_add(self.at(i)).wrapping_add(*k);
-            self.swap(i, j);
+        let mut k = 0usize;
+        for i in 0..256usize {
+            let si = s.get(i).copied().unwrap_or_default();
+            j = j.wrapping_add(si as u8).wrapping_add(key.get(k).copied().unwrap_or_default());
+            k = k.wrapping_add(1);
+            if k == key.len() {
+                k = 0;
+            }
+            let jj = usize::from(j);
+            let sj = s.get(jj).copied().unwrap_or_default();
+            if let Some(slot) = s.get_mut(i) {
+                *slot = sj;
+            }
+            if let Some(slot) = s.get_mut(jj) {
+                *slot = si;
+            }
         }
         (self.i, self.j) = (0, 0);
         Ok(())
@@ -539,19 +556,6 @@ impl Rc4 {
     #[inline(always)]
     fn at(&self, k: u8) -> u8 {
         self.s.get(usize::from(k)).map_or(0, |v| *v as u8)
-    }
-
-    #[inline(always)]
-    fn put(&mut self, k: u8, value: u8) {
-        if let Some(slot) = self.s.get_mut(usize::from(k)) {
-            *slot = u32::from(value);
-        }
-    }
-
-    fn swap(&mut self, a: u8, b: u8) {
-        let (x, y) = (self.at(a), self.at(b));
-        self.put(a, y);
-        self.put(b, x);
     }
 }
 
