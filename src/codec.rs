@@ -185,8 +185,10 @@ impl Writer {
             let start = self.bytes.len();
             self.bytes.resize(start.saturating_add(s.len().saturating_mul(2)), 0);
             let tail = self.bytes.get_mut(start..).unwrap_or_default();
-            for (dst, b) in tail.iter_mut().step_by(2).zip(s.bytes()) {
-                *dst = b;
+            for (unit, b) in tail.chunks_exact_mut(2).zip(s.bytes()) {
+                if let [lo, _] = unit {
+                    *lo = b;
+                }
             }
         } else {
             self.bytes.reserve(utf16le_capacity(s));
@@ -293,7 +295,11 @@ pub fn utf16le_to_string(bytes: &[u8], field: &'static str) -> Result<alloc::str
         .map(|c| u16::from_le_bytes(<[u8; 2]>::try_from(c).unwrap_or_default()));
     if bytes.chunks_exact(2).all(|unit| matches!(unit, [lo, 0] if lo.is_ascii())) {
         // The usual case (names, SPNs): ASCII, one byte per character.
-        return Ok(bytes.iter().step_by(2).map(|&b| char::from(b)).collect());
+        let mut ascii = alloc::string::String::with_capacity(bytes.len() / 2);
+        ascii.extend(
+            bytes.chunks_exact(2).map(|unit| char::from(unit.first().copied().unwrap_or(0))),
+        );
+        return Ok(ascii);
     }
     let mut out = alloc::string::String::with_capacity(bytes.len() / 2);
     for c in char::decode_utf16(units) {
