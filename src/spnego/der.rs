@@ -188,42 +188,33 @@ pub(crate) fn only<'a>(
     Ok(inner)
 }
 
-/// The minimal DER length octets of `len` (X.690 §10.1): the short form below 0x80, else
-/// `0x80 | count` followed by the significant big-endian bytes. Returns the buffer and how
-/// many of its bytes are used.
-fn length_octets(len: usize) -> ([u8; 9], usize) {
-    let mut out = [0u8; 9];
-    match u8::try_from(len) {
-        Ok(short) if short < 0x80 => {
-            out[0] = short;
-            (out, 1)
-        }
-        _ => {
-            let be = len.to_be_bytes();
-            let leading_zeros = be.iter().take_while(|&&b| b == 0).count();
-            let significant = be.get(leading_zeros..).unwrap_or_default();
-            // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
-            let count = u8::try_from(significant.len()).unwrap_or(0x7f) & 0x7f;
-            out[0] = 0x80 | count;
-            for (dst, src) in out.iter_mut().skip(1).zip(significant) {
-                *dst = *src;
-            }
-            (out, usize::from(count).saturating_add(1))
-        }
-    }
+/// How many big-endian bytes `len` needs (0 for 0).
+fn significant_bytes(len: usize) -> usize {
+    let bits = usize::BITS.saturating_sub(len.leading_zeros());
+    usize::try_from(bits.div_ceil(8)).unwrap_or(0)
 }
 
 /// The length of a whole element (tag, length octets, contents) with `len` contents octets:
 /// encoders size their output with it and write every level straight into one buffer.
 pub(crate) fn tlv_len(len: usize) -> usize {
-    length_octets(len).1.saturating_add(1).saturating_add(len)
+    // X.690 §10.1: the short form below 0x80, else a count octet and the significant bytes.
+    let length_octets = if len < 0x80 { 1 } else { significant_bytes(len).saturating_add(1) };
+    length_octets.saturating_add(1).saturating_add(len)
 }
 
 /// Appends `tag` and the minimal DER length `len`; the `len` contents octets follow.
 pub(crate) fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    let (octets, used) = length_octets(len);
     out.push(tag);
-    out.extend_from_slice(octets.get(..used).unwrap_or_default());
+    match u8::try_from(len) {
+        Ok(short) if short < 0x80 => out.push(short),
+        _ => {
+            let count = significant_bytes(len);
+            // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
+            out.push(0x80 | (u8::try_from(count).unwrap_or(0x7f) & 0x7f));
+            let be = len.to_be_bytes();
+            out.extend_from_slice(be.get(be.len().saturating_sub(count)..).unwrap_or_default());
+        }
+    }
 }
 
 /// Appends `tag`, the minimal DER length of `contents` (X.690 §10.1), and `contents`.
@@ -331,6 +322,27 @@ pub(crate) fn push_subidentifier(out: &mut Vec<u8>, value: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// X.690 §10.1 minimal lengths at every boundary, and `tlv_len` agreeing with them.
+    #[test]
+    fn length_octets_at_the_boundaries() {
+        for (len, octets) in [
+            (0usize, &[0x00][..]),
+            (0x7f, &[0x7f]),
+            (0x80, &[0x81, 0x80]),
+            (0xff, &[0x81, 0xff]),
+            (0x100, &[0x82, 0x01, 0x00]),
+            (0xffff, &[0x82, 0xff, 0xff]),
+            (0x1_0000, &[0x83, 0x01, 0x00, 0x00]),
+            (0x0100_0000, &[0x84, 0x01, 0x00, 0x00, 0x00]),
+        ] {
+            let mut out = Vec::new();
+            push_header(&mut out, 0x04, len);
+            assert_eq!(out[0], 0x04);
+            assert_eq!(&out[1..], octets, "length {len:#x}");
+            assert_eq!(tlv_len(len), out.len() + len, "tlv_len({len:#x})");
+        }
+    }
 
     fn err(input: &[u8]) -> &'static str {
         validate(input).unwrap_err().detail()
