@@ -36,8 +36,8 @@ pub enum NegotiateStep {
 }
 
 enum State {
-    Initial(ClientContext),
-    InitSent { ntlm: ClientContext, mech_types: Vec<u8> },
+    Initial(Box<ClientContext>),
+    InitSent { ntlm: Box<ClientContext>, mech_types: Vec<u8> },
     AuthSent { established: Box<Established>, mech_types: Vec<u8>, sent_mic: bool },
     Done(Box<Established>),
     Failed(Error),
@@ -70,7 +70,7 @@ impl NegotiateClient {
     /// protect the mechanism list (MS-SPNG 3.2.5.1).
     pub fn new(creds: Credentials, mut config: ClientConfig) -> Self {
         config.request.integrity = true;
-        Self { state: State::Initial(ClientContext::new(creds, config)) }
+        Self { state: State::Initial(Box::new(ClientContext::new(creds, config))) }
     }
 
     /// Sets channel bindings before the AUTHENTICATE is built.
@@ -137,7 +137,7 @@ impl NegotiateClient {
     }
 
     fn init(
-        mut ntlm: ClientContext,
+        mut ntlm: Box<ClientContext>,
         now: FileTime,
         rng: &mut dyn Random,
     ) -> Result<(NegotiateStep, State)> {
@@ -156,7 +156,7 @@ impl NegotiateClient {
     }
 
     fn authenticate(
-        mut ntlm: ClientContext,
+        mut ntlm: Box<ClientContext>,
         mech_types: Vec<u8>,
         token: &[u8],
         now: FileTime,
@@ -188,7 +188,7 @@ impl NegotiateClient {
         let ClientStep::Done(authenticate) = ntlm.step(Some(challenge), now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM did not complete on CHALLENGE"));
         };
-        let mut established = ntlm.into_established()?;
+        let mut established = (*ntlm).into_established()?;
         // MS-SPNG 3.2.5.1: sign the mechanism list as sent, with sequence number 0.
         let sent_mic = established.flags.contains(NegotiateFlags::SIGN);
         let mech_list_mic = if sent_mic {

@@ -13,6 +13,7 @@
 
 mod export;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -39,22 +40,22 @@ pub enum AcceptMode {
 }
 
 enum State {
-    Initial(ServerContext),
+    Initial(Box<ServerContext>),
     AwaitNegotiate {
-        ntlm: ServerContext,
+        ntlm: Box<ServerContext>,
         mech_types: Vec<u8>,
     },
     ChallengeSent {
-        ntlm: ServerContext,
+        ntlm: Box<ServerContext>,
         mech_types: Vec<u8>,
     },
     AwaitCredentials {
-        ntlm: ServerContext,
+        ntlm: Box<ServerContext>,
         mech_types: Vec<u8>,
         client_mic: Option<Vec<u8>>,
     },
     /// Auto mode picked raw NTLM: every token goes straight to NTLM.
-    Raw(ServerContext),
+    Raw(Box<ServerContext>),
     Done(alloc::boxed::Box<Established>),
     Failed(Error),
 }
@@ -84,7 +85,7 @@ impl core::fmt::Debug for NegotiateServer {
 impl NegotiateServer {
     /// A new server with the NTLM policy of `config`.
     pub fn new(config: ServerConfig, mode: AcceptMode) -> Self {
-        Self { state: State::Initial(ServerContext::new(config)), mode, raw: false }
+        Self { state: State::Initial(Box::new(ServerContext::new(config))), mode, raw: false }
     }
 
     /// The NegTokenInit2 a server sends first in HTTP-style flows (MS-SPNG 3.2.5.2): the
@@ -228,7 +229,7 @@ impl NegotiateServer {
     }
 
     fn raw_step(
-        mut ntlm: ServerContext,
+        mut ntlm: Box<ServerContext>,
         input: &[u8],
         now: FileTime,
         rng: &mut dyn Random,
@@ -237,9 +238,9 @@ impl NegotiateServer {
         Self::raw_done(ntlm, step)
     }
 
-    fn raw_done(ntlm: ServerContext, step: ServerStep) -> Result<(ServerStep, State)> {
+    fn raw_done(ntlm: Box<ServerContext>, step: ServerStep) -> Result<(ServerStep, State)> {
         if ntlm.is_complete() {
-            Ok((step, State::Done(ntlm.into_established()?)))
+            Ok((step, State::Done((*ntlm).into_established()?)))
         } else {
             Ok((step, State::Raw(ntlm)))
         }
@@ -249,7 +250,7 @@ impl NegotiateServer {
     /// choice the optimistic token belongs to another mechanism: ignore it, ask for NTLM's
     /// first token, and require the mechListMIC (negState request-mic).
     fn select(
-        ntlm: ServerContext,
+        ntlm: Box<ServerContext>,
         input: &[u8],
         now: FileTime,
         rng: &mut dyn Random,
@@ -278,7 +279,7 @@ impl NegotiateServer {
     }
 
     fn challenge(
-        mut ntlm: ServerContext,
+        mut ntlm: Box<ServerContext>,
         mech_types: Vec<u8>,
         negotiate: &[u8],
         mech_already_sent: bool,
@@ -304,11 +305,11 @@ impl NegotiateServer {
 
     /// NTLM is done: verify the client's mechListMIC, answer with ours, restart RC4.
     fn complete(
-        ntlm: ServerContext,
+        ntlm: Box<ServerContext>,
         mech_types: &[u8],
         client_mic: Option<Vec<u8>>,
     ) -> Result<(ServerStep, State)> {
-        let mut established = ntlm.into_established()?;
+        let mut established = (*ntlm).into_established()?;
         let signing = established.flags.contains(NegotiateFlags::SIGN);
         let server_mic = match (client_mic, signing) {
             (Some(mic), true) => {

@@ -8,6 +8,7 @@ use crate::ntlm::server::{ServerConfig, ServerContext};
 use crate::spnego::Oid;
 use crate::spnego::der::{self, tag};
 use crate::spnego::token::{decode_mech_type_list, encode_mech_type_list};
+use alloc::boxed::Box;
 
 const SPNEGO_FRAMING: u8 = 0;
 const RAW_FRAMING: u8 = 1;
@@ -54,12 +55,12 @@ impl NegotiateServer {
                 check_mech_types(mech_types)?;
                 let ntlm = ServerContext::import(config, inner)?;
                 (
-                    State::ChallengeSent { ntlm, mech_types: mech_types.to_vec() },
+                    State::ChallengeSent { ntlm: Box::new(ntlm), mech_types: mech_types.to_vec() },
                     AcceptMode::Negotiate,
                 )
             }
             RAW_FRAMING if mech_types.is_empty() => {
-                (State::Raw(ServerContext::import(config, inner)?), AcceptMode::Auto)
+                (State::Raw(Box::new(ServerContext::import(config, inner)?)), AcceptMode::Auto)
             }
             RAW_FRAMING => {
                 return Err(Error::invalid_token(
