@@ -219,17 +219,12 @@ impl AvPair {
     /// The length of `Value` on the wire.
     fn value_len(&self) -> usize {
         match self {
-            Self::NbComputerName(s)
-            | Self::NbDomainName(s)
-            | Self::DnsComputerName(s)
-            | Self::DnsDomainName(s)
-            | Self::DnsTreeName(s)
-            | Self::TargetName(s) => utf16le_len(s),
             Self::Flags(_) => 4,
             Self::Timestamp(_) => 8,
             Self::SingleHost(_) => SingleHost::LEN,
             Self::ChannelBindings(cb) => cb.len(),
             Self::Unknown { value, .. } => value.len(),
+            _ => self.as_str().map_or(0, utf16le_len),
         }
     }
 
@@ -246,14 +241,6 @@ impl AvPair {
         w.u16_le(0);
         let start = w.len();
         match self {
-            Self::NbComputerName(s)
-            | Self::NbDomainName(s)
-            | Self::DnsComputerName(s)
-            | Self::DnsDomainName(s)
-            | Self::DnsTreeName(s)
-            | Self::TargetName(s) => {
-                w.utf16le(s);
-            }
             Self::Flags(f) => {
                 w.u32_le(f.bits());
             }
@@ -266,6 +253,9 @@ impl AvPair {
             }
             Self::Unknown { value, .. } => {
                 w.bytes(value);
+            }
+            _ => {
+                w.utf16le(self.as_str().unwrap_or_default());
             }
         }
         let len = u16::try_from(w.len().saturating_sub(start))
