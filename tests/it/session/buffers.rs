@@ -365,3 +365,29 @@ fn one_pass_seal_matches_the_generic_path() {
         assert!(data.iter().all(|&b| b == 0), "rejected message wiped, length {len}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
+
+    /// The same as `one_pass_seal_matches_the_generic_path` at random lengths and split points.
+    #[test]
+    fn one_pass_and_split_seal_agree(len in 0usize..6000, cut in 0usize..6000, seed: u64) {
+        let cut = cut.min(len);
+        let (mut one, _) = pair(flags(V2_FLAGS));
+        let (mut split, _) = pair(flags(V2_FLAGS));
+        let msg = bytes(len, seed);
+        let mut whole = msg.clone();
+        let mut whole_sig = [0u8; 16];
+        one.encrypt(0, &mut [SecBuffer::data(&mut whole), SecBuffer::token(&mut whole_sig)]).unwrap();
+        let (mut left, mut right) = (msg[..cut].to_vec(), msg[cut..].to_vec());
+        let mut split_sig = [0u8; 16];
+        split
+            .encrypt(
+                0,
+                &mut [SecBuffer::data(&mut left), SecBuffer::data(&mut right), SecBuffer::token(&mut split_sig)],
+            )
+            .unwrap();
+        proptest::prop_assert_eq!(whole_sig, split_sig);
+        proptest::prop_assert_eq!(whole, [&left[..], &right[..]].concat());
+    }
+}
