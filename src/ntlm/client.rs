@@ -452,11 +452,15 @@ impl ClientContext {
         self.completed()?.session(Role::Client)
     }
 
-    /// The results and session, moved out (the context is spent).
-    pub(crate) fn into_established(self) -> Result<alloc::boxed::Box<super::Established>> {
-        match self.state {
+    /// The results and session (the context is spent). Takes the context boxed and drops
+    /// it in place, so its credentials and keys are wiped where they lie, not copied out of
+    /// the box first.
+    pub(crate) fn into_established(
+        mut self: alloc::boxed::Box<Self>,
+    ) -> Result<alloc::boxed::Box<super::Established>> {
+        match &mut self.state {
             State::Done(done) => done.establish(Role::Client),
-            State::Failed(e) => Err(e),
+            State::Failed(e) => Err(*e),
             _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM client handshake not complete")),
         }
     }

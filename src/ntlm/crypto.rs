@@ -409,6 +409,23 @@ impl ChannelBindings {
 /// The length of an exported RC4 state: the permutation S (256 bytes), then `i` and `j`.
 pub const RC4_STATE_LEN: usize = 258;
 
+/// S = 0, 1, …, 255: where every key schedule starts.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
+const IDENTITY: [u32; 256] = {
+    // Evaluated at compile time: `i < 256` bounds the index and the sum.
+    let mut s = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        s[i] = i as u32;
+        i += 1;
+    }
+    s
+};
+
 /// An RC4 keystream whose position is carried across messages, as NTLM sealing needs.
 ///
 /// Written here rather than taken from the `rc4` crate because exporting a session
@@ -435,10 +452,11 @@ impl Rc4 {
         Ok(rc4)
     }
 
-    /// An all-zero state, to [`rekey`](Self::rekey) where it will live (e.g. in a `Box`)
-    /// before any use.
+    /// The identity permutation (RC4 keyed with nothing), to [`rekey`](Self::rekey) where
+    /// it will live (e.g. in a `Box`) before any use. Never all zeros: a state used by
+    /// mistake before keying still permutes rather than passing data through.
     pub(crate) const fn unkeyed() -> Self {
-        Self { s: [0; 256], i: 0, j: 0 }
+        Self { s: IDENTITY, i: 0, j: 0 }
     }
 
     /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by
@@ -448,9 +466,7 @@ impl Rc4 {
         if key.is_empty() || key.len() > 256 {
             return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
         }
-        for (slot, value) in self.s.iter_mut().zip(0u32..) {
-            *slot = value;
-        }
+        self.s = IDENTITY;
         // The key-scheduling loop over indices 0..=255, the key repeated: a plain counter
         // and a key index that wraps by comparison (an iterator chain of `RangeInclusive`
         // and `cycle` cost three times the instructions).

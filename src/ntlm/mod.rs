@@ -99,13 +99,15 @@ pub(crate) struct Established {
 }
 
 impl Completed {
-    /// Consumes the results into an [`Established`] for one side.
-    fn establish(self, role: session::Role) -> crate::Result<alloc::boxed::Box<Established>> {
+    /// The results as an [`Established`] for one side. The identity (names, not secret) is
+    /// moved out; the session key is copied, so that the original is wiped where it lies when
+    /// its context is dropped (a move would leave its bytes behind in freed memory).
+    fn establish(&mut self, role: session::Role) -> crate::Result<alloc::boxed::Box<Established>> {
         let session = self.session(role)?;
         Ok(alloc::boxed::Box::new(Established {
-            identity: self.identity,
+            identity: core::mem::take(&mut self.identity),
             flags: self.flags,
-            session_key: self.exported_session_key,
+            session_key: self.exported_session_key.clone(),
             session,
         }))
     }

@@ -57,6 +57,7 @@ mod engine;
 mod export;
 mod payload;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -141,14 +142,20 @@ struct Half {
 impl Half {
     /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
     /// keyed on the first message and cloned per message.
-    fn new(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Self> {
+    ///
+    /// Boxed, and the RC4 state keyed once in the box: every key of a direction lives in one
+    /// heap block that is wiped in place on drop, and moving a session (or splitting it)
+    /// moves pointers, never key material.
+    fn boxed(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Box<Self>> {
         let signer = Signer::new(sign_key(key, direction));
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
-        Ok(Self {
+        let mut half = Box::new(Self {
             policy: Policy::from_flags(flags),
             chan: Channel::new(Mac::Hmac { signer, key_exch }),
-            cipher: Cipher::new(seal_key(flags, key, direction))?,
-        })
+            cipher: Cipher::unkeyed(seal_key(flags, key, direction)),
+        });
+        half.cipher.keyed_in_place()?;
+        Ok(half)
     }
 
     fn dir(&mut self) -> Dir<'_> {
@@ -164,11 +171,11 @@ impl fmt::Debug for Half {
 
 /// The sending direction of a split ESS session: sign, seal, wrap, encrypt.
 #[derive(Debug)]
-pub struct SendHalf(Half);
+pub struct SendHalf(Box<Half>);
 
 /// The receiving direction of a split ESS session: verify, unseal, unwrap, decrypt.
 #[derive(Debug)]
-pub struct RecvHalf(Half);
+pub struct RecvHalf(Box<Half>);
 
 // Sessions are few and long-lived; boxing the common ESS variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -184,7 +191,7 @@ enum Inner {
         policy: Policy,
         send: Channel,
         recv: Channel,
-        cipher: Cipher,
+        cipher: Box<Cipher>,
     },
 }
 
@@ -267,7 +274,8 @@ fn legacy(flags: NegotiateFlags, key: &SessionKey) -> Result<Inner> {
         ));
     }
     // The one key: SEALKEY without ESS does not depend on the direction.
-    let cipher = Cipher::new(seal_key(flags, key, Direction::ClientToServer))?;
+    let mut cipher = Box::new(Cipher::unkeyed(seal_key(flags, key, Direction::ClientToServer)));
+    cipher.keyed_in_place()?;
     Ok(Inner::Legacy {
         policy,
         send: Channel::new(Mac::Crc32),
@@ -446,8 +454,8 @@ impl Session {
         let inner = if rc4_per_direction(flags) {
             let (outgoing, incoming) = role.directions();
             Inner::Ess {
-                send: SendHalf(Half::new(flags, &key, outgoing)?),
-                recv: RecvHalf(Half::new(flags, &key, incoming)?),
+                send: SendHalf(Half::boxed(flags, &key, outgoing)?),
+                recv: RecvHalf(Half::boxed(flags, &key, incoming)?),
             }
         } else {
             legacy(flags, &key)?

@@ -188,7 +188,7 @@ impl NegotiateClient {
         let ClientStep::Done(authenticate) = ntlm.step(Some(challenge), now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM did not complete on CHALLENGE"));
         };
-        let mut established = (*ntlm).into_established()?;
+        let mut established = ntlm.into_established()?;
         // MS-SPNG 3.2.5.1: sign the mechanism list as sent, with sequence number 0.
         let sent_mic = established.flags.contains(NegotiateFlags::SIGN);
         let mech_list_mic = if sent_mic {

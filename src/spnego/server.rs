@@ -240,7 +240,7 @@ impl NegotiateServer {
 
     fn raw_done(ntlm: Box<ServerContext>, step: ServerStep) -> Result<(ServerStep, State)> {
         if ntlm.is_complete() {
-            Ok((step, State::Done((*ntlm).into_established()?)))
+            Ok((step, State::Done(ntlm.into_established()?)))
         } else {
             Ok((step, State::Raw(ntlm)))
         }
@@ -309,7 +309,7 @@ impl NegotiateServer {
         mech_types: &[u8],
         client_mic: Option<Vec<u8>>,
     ) -> Result<(ServerStep, State)> {
-        let mut established = (*ntlm).into_established()?;
+        let mut established = ntlm.into_established()?;
         let signing = established.flags.contains(NegotiateFlags::SIGN);
         let server_mic = match (client_mic, signing) {
             (Some(mic), true) => {

@@ -180,7 +180,7 @@ pub struct Lifespan {
 /// Moves a finished inner context's results out (the same call on every kind).
 macro_rules! ready_from {
     ($c:expr) => {
-        (*$c).into_established()?
+        $c.into_established()?
     };
 }
 

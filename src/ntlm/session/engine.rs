@@ -1,7 +1,6 @@
 //! The per-direction machinery behind [`Session`](super::Session): checksums, RC4 handles,
 //! sequence numbers, and the sign / verify / seal / unseal steps of MS-NLMP 3.4.
 
-use alloc::boxed::Box;
 use core::fmt;
 
 use zeroize::Zeroize;
@@ -184,18 +183,25 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 }
 
 /// An RC4 handle and the sealing key it is (re)initialised from.
+///
+/// Made unkeyed and keyed where it will live ([`keyed_in_place`](Self::keyed_in_place)):
+/// the sessions keep their ciphers on the heap, so the 1 KiB keystream state is neither
+/// copied around while a handshake completes nor left behind by a move.
 pub(super) struct Cipher {
     key: SealKey,
-    // Boxed: the 1 KiB state is keyed where it lives and never moved, where a session
-    // built by value would copy it at every step (~6k instructions per handshake).
-    rc4: Box<Rc4>,
+    rc4: Rc4,
 }
 
 impl Cipher {
-    pub(super) fn new(key: SealKey) -> Result<Self> {
-        let mut rc4 = Box::new(Rc4::unkeyed());
-        rc4.rekey(key.as_bytes())?;
-        Ok(Self { key, rc4 })
+    /// A cipher for `key` whose RC4 state is not keyed yet: call
+    /// [`keyed_in_place`](Self::keyed_in_place) once it sits where it will stay.
+    pub(super) const fn unkeyed(key: SealKey) -> Self {
+        Self { key, rc4: Rc4::unkeyed() }
+    }
+
+    /// RC4Init(Handle, SealingKey), in place.
+    pub(super) fn keyed_in_place(&mut self) -> Result<()> {
+        self.reset()
     }
 
     /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC.
@@ -210,7 +216,7 @@ impl Cipher {
 
     /// Puts back a keystream position saved by a context export.
     pub(super) fn restore(&mut self, rc4: Rc4) {
-        *self.rc4 = rc4;
+        self.rc4 = rc4;
     }
 
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
