@@ -237,13 +237,28 @@ impl Writer {
 /// and no copy of the payload.
 #[derive(Debug)]
 pub struct Layout {
+    header: usize,
     end: usize,
 }
 
 impl Layout {
     /// A message whose payload starts `header_len` bytes in.
     pub const fn new(header_len: usize) -> Self {
-        Self { end: header_len }
+        Self { header: header_len, end: header_len }
+    }
+
+    /// Checks that `w` holds exactly the header, before the payload is written: with
+    /// [`finish`](Self::finish), a field written at another offset than its security buffer
+    /// says is an internal error, never a malformed message sent.
+    pub fn at_payload(&self, w: &Writer) -> Result<()> {
+        if w.len() == self.header {
+            Ok(())
+        } else {
+            Err(Error::new(
+                crate::ErrorKind::InternalError,
+                "encoded header length differs from its layout",
+            ))
+        }
     }
 
     /// Reserves `len` bytes at the end of the payload; `too_long` is the error detail if

@@ -446,6 +446,11 @@ impl NegTokenInit {
         der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid);
         der::push_header(&mut out, tag::context(0), body);
         der::push_tlv(&mut out, tag::SEQUENCE, &seq);
+        debug_assert_eq!(
+            (seq.len(), out.len()),
+            (seq_len, der::tlv_len(framed)),
+            "NegTokenInit layout"
+        );
         Ok(out)
     }
 }
@@ -522,6 +527,7 @@ impl NegTokenResp {
                 field.write(&mut out, contents);
             }
         }
+        debug_assert_eq!(out.len(), der::tlv_len(der::tlv_len(seq)), "NegTokenResp layout");
         out
     }
 }

@@ -222,6 +222,7 @@ pub(crate) fn hmac_md5_rc4(
         rc4_range(&mut rc4.s, data.get_mut(span(0)), &mut i, &mut j);
     }
     let mut block = [0u8; 64];
+    let mut x = [0u32; 16];
     for k in 0..blocks {
         let range = span(k);
         let prefix: &[u8] = if k == 0 { &seq.to_le_bytes() } else { &[] };
@@ -230,7 +231,7 @@ pub(crate) fn hmac_md5_rc4(
         {
             *dst = *src;
         }
-        let x = words(&block);
+        x = words(&block);
         let rc4_span = match direction {
             Direction::Seal => range,
             Direction::Unseal => span(k.saturating_add(1)),
@@ -296,6 +297,7 @@ pub(crate) fn hmac_md5_rc4(
         *dst = src;
     }
     block.zeroize();
+    x.zeroize();
     last.zeroize();
     outer.zeroize();
     state.zeroize();

@@ -161,6 +161,7 @@ impl AuthenticateMessage {
         if let Some(mic) = mic {
             w.bytes(mic);
         }
+        layout.at_payload(&w)?;
         for text in [&self.domain, &self.user, &self.workstation] {
             write_text(&mut w, text, unicode);
         }

@@ -94,6 +94,7 @@ impl ChallengeMessage {
         if let Some(version) = self.version {
             w.bytes(&version.encode());
         }
+        layout.at_payload(&w)?;
         write_text(&mut w, &self.target_name, unicode);
         if let Some(pairs) = &self.target_info {
             pairs.write(&mut w)?;

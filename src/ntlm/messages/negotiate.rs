@@ -77,6 +77,7 @@ impl NegotiateMessage {
         if let Some(version) = self.version {
             w.bytes(&version.encode());
         }
+        layout.at_payload(&w)?;
         for text in [&self.domain, &self.workstation].into_iter().flatten() {
             write_text(&mut w, text, false);
         }

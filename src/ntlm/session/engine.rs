@@ -345,7 +345,9 @@ impl Dir<'_> {
         self.begin(seq)?;
         let rc4 = &mut self.cipher.rc4;
         let stitched = match payload.contiguous(self.policy.ess) {
-            Some(data) if encrypt => self.chan.mac.stitched(seq, data, rc4, StitchDirection::Seal),
+            Some(data) if encrypt && self.policy.ess => {
+                self.chan.mac.stitched(seq, data, rc4, StitchDirection::Seal)
+            }
             _ => None,
         };
         let pending = match stitched {
@@ -405,7 +407,7 @@ impl Dir<'_> {
         self.begin(seq)?;
         let rc4 = &mut self.cipher.rc4;
         let stitched = match payload.contiguous(self.policy.ess) {
-            Some(data) if decrypt => {
+            Some(data) if decrypt && self.policy.ess => {
                 self.chan.mac.stitched(seq, data, rc4, StitchDirection::Unseal)
             }
             _ => None,
