@@ -41,9 +41,11 @@ impl Policy {
     }
 }
 
-/// The shortest message sealed in one pass: from 1 KiB on the stitched path was at least as
-/// fast as RC4 then HMAC-MD5 (BENCHMARKS.md), and 1.25x faster from 16 KiB.
-const STITCH_MIN_LEN: usize = 1024;
+/// The shortest message sealed in one pass. Seal + unseal against the separate RC4 and
+/// HMAC-MD5 passes of the crypto floor (BENCHMARKS.md): 0.81 at 64 B, 0.89 at 128 B (the
+/// padding block and the wipes are a fixed cost), 1.03 at 256 B, 1.14 at 512 B, 1.26 at
+/// 1 KiB, 1.33 at 16 and 64 KiB.
+const STITCH_MIN_LEN: usize = 256;
 
 /// How one direction computes its checksum.
 pub(super) enum Mac {
