@@ -345,26 +345,41 @@ impl Dir<'_> {
         }
         payload.check(encrypt)?;
         self.begin(seq)?;
-        let rc4 = &mut self.cipher.rc4;
-        let stitched = match payload.contiguous(self.policy.ess) {
-            Some(data) if encrypt && self.policy.ess => {
-                self.chan.mac.stitched(seq, data, rc4, StitchDirection::Seal)
-            }
-            _ => None,
-        };
-        let pending = match stitched {
-            Some(pending) => pending,
-            None => {
-                let pending = self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess));
-                if encrypt {
-                    payload.apply(rc4);
-                }
-                pending
-            }
-        };
-        let signature = pending.finish(&mut self.cipher.rc4, seq);
+        let signature = self
+            .checksum_and_rc4(seq, payload, encrypt, StitchDirection::Seal)
+            .finish(&mut self.cipher.rc4, seq);
         self.advance();
         Ok(signature)
+    }
+
+    /// The checksum over the plaintext and, when `crypt`, RC4 over the message in the order
+    /// `direction` needs (Seal: checksum then encrypt; Unseal: decrypt then checksum): in one
+    /// pass where the message allows it (ESS, one contiguous buffer, long enough), else in
+    /// two.
+    fn checksum_and_rc4<P: Payload + ?Sized>(
+        &mut self,
+        seq: u32,
+        payload: &mut P,
+        crypt: bool,
+        direction: StitchDirection,
+    ) -> Pending {
+        let ess = self.policy.ess;
+        let rc4 = &mut self.cipher.rc4;
+        let stitched = match payload.contiguous(ess) {
+            Some(data) if crypt && ess => self.chan.mac.stitched(seq, data, rc4, direction),
+            _ => None,
+        };
+        if let Some(pending) = stitched {
+            return pending;
+        }
+        if crypt && direction == StitchDirection::Unseal {
+            payload.apply(rc4);
+        }
+        let pending = self.chan.mac.checksum(seq, payload.signed_parts(ess));
+        if crypt && direction == StitchDirection::Seal {
+            payload.apply(rc4);
+        }
+        pending
     }
 
     /// Runs a receive operation: refused once the direction has failed, and any error it
@@ -407,23 +422,9 @@ impl Dir<'_> {
         }
         payload.check(decrypt)?;
         self.begin(seq)?;
-        let rc4 = &mut self.cipher.rc4;
-        let stitched = match payload.contiguous(self.policy.ess) {
-            Some(data) if decrypt && self.policy.ess => {
-                self.chan.mac.stitched(seq, data, rc4, StitchDirection::Unseal)
-            }
-            _ => None,
-        };
-        let pending = match stitched {
-            Some(pending) => pending,
-            None => {
-                if decrypt {
-                    payload.apply(rc4);
-                }
-                self.chan.mac.checksum(seq, payload.signed_parts(self.policy.ess))
-            }
-        };
-        let expected = pending.finish(&mut self.cipher.rc4, seq);
+        let expected = self
+            .checksum_and_rc4(seq, payload, decrypt, StitchDirection::Unseal)
+            .finish(&mut self.cipher.rc4, seq);
         if let Err(e) = compare(&expected, received, self.policy.ess) {
             if decrypt {
                 payload.wipe();
