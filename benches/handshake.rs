@@ -19,7 +19,7 @@ mod common;
 use std::hint::black_box;
 use std::sync::LazyLock;
 
-use common::{FloorInputs, MacKeys, Parties, SeededRandom, compare, print_table};
+use common::{FloorInputs, MacKeys, Parties, Rc4Pair, SeededRandom, compare, print_table};
 use divan::Bencher;
 use sspi_proto::sspi::Package;
 
@@ -33,11 +33,13 @@ fn main() {
     let negotiate = Parties::new(Package::Negotiate);
     let mut rng = SeededRandom::new(3);
     let mut macs = MacKeys::new(&INPUTS);
+    let mut rc4 = Rc4Pair::new();
+    let (mut rc4_a, mut rc4_b) = (Rc4Pair::new(), Rc4Pair::new());
     if common::profile_mode(&mut [
         ("ntlm", &mut || drop(black_box(ntlm.handshake_only(&mut SeededRandom::new(6))))),
-        ("ntlm_floor", &mut || INPUTS.ntlm_floor()),
+        ("ntlm_floor", &mut || INPUTS.ntlm_floor(&mut rc4_a)),
         ("negotiate", &mut || drop(black_box(negotiate.handshake_only(&mut SeededRandom::new(6))))),
-        ("negotiate_floor", &mut || INPUTS.negotiate_floor(&mut macs)),
+        ("negotiate_floor", &mut || INPUTS.negotiate_floor(&mut macs, &mut rc4_b)),
     ]) {
         return;
     }
@@ -45,7 +47,7 @@ fn main() {
         compare(
             "NTLMv2 handshake (sspi, Package::Ntlm)",
             TARGET,
-            &mut || INPUTS.ntlm_floor(),
+            &mut || INPUTS.ntlm_floor(&mut rc4),
             &mut || {
                 black_box(ntlm.handshake_only(&mut rng));
             },
@@ -53,7 +55,7 @@ fn main() {
         compare(
             "Negotiate handshake (sspi, Package::Negotiate)",
             TARGET,
-            &mut || INPUTS.negotiate_floor(&mut macs),
+            &mut || INPUTS.negotiate_floor(&mut macs, &mut rc4),
             &mut || {
                 black_box(negotiate.handshake_only(&mut rng));
             },
@@ -73,7 +75,8 @@ fn ntlm(bencher: Bencher) {
 #[divan::bench]
 fn ntlm_floor(bencher: Bencher) {
     let inputs = &*INPUTS;
-    bencher.bench_local(|| inputs.ntlm_floor());
+    let mut rc4 = Rc4Pair::new();
+    bencher.bench_local(|| inputs.ntlm_floor(&mut rc4));
 }
 
 #[divan::bench]
@@ -87,5 +90,6 @@ fn negotiate(bencher: Bencher) {
 fn negotiate_floor(bencher: Bencher) {
     let inputs = &*INPUTS;
     let mut macs = MacKeys::new(inputs);
-    bencher.bench_local(|| inputs.negotiate_floor(&mut macs));
+    let mut rc4 = Rc4Pair::new();
+    bencher.bench_local(|| inputs.negotiate_floor(&mut macs, &mut rc4));
 }

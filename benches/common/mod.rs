@@ -184,19 +184,21 @@ impl FloorInputs {
         }
     }
 
-    /// The four SIGNKEY/SEALKEY derivations of one side and its two RC4 key schedules.
-    fn session_keys(&self) -> [Rc4; 2] {
-        let mut out = [Direction::ClientToServer, Direction::ServerToClient].map(|dir| {
+    /// The four SIGNKEY/SEALKEY derivations of one side and its two RC4 key schedules,
+    /// keyed in place into `rc4` (as the sessions key theirs: no 1 KiB state is copied).
+    fn session_keys(&self, rc4: &mut Rc4Pair) {
+        for (state, dir) in
+            rc4.0.iter_mut().zip([Direction::ClientToServer, Direction::ServerToClient])
+        {
             black_box(sign_key(&self.exported, dir));
-            Rc4::new(seal_key(self.flags, &self.exported, dir).as_bytes()).unwrap()
-        });
-        black_box(&mut out);
-        out
+            state.rekey(seal_key(self.flags, &self.exported, dir).as_bytes()).unwrap();
+        }
+        black_box(&mut rc4.0);
     }
 
     /// The client's unavoidable crypto: NTOWFv1 and NTOWFv2 from the password, NTProofStr,
     /// the session base key, RC4 of the exported session key, the MIC, the session keys.
-    pub fn client_floor(&self) {
+    pub fn client_floor(&self, rc4: &mut Rc4Pair) {
         let nt_hash = NtHash::from_password(black_box(PASSWORD));
         let key = crypto::ntowf_v2(&nt_hash, black_box(USER), black_box(DOMAIN));
         let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
@@ -208,12 +210,12 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        black_box(self.session_keys());
+        self.session_keys(rc4);
     }
 
     /// The server's: NTOWFv2 from the stored hash, NTProofStr, session base key, RC4 of the
     /// encrypted session key, the MIC, the session keys.
-    pub fn server_floor(&self) {
+    pub fn server_floor(&self, rc4: &mut Rc4Pair) {
         let key = crypto::ntowf_v2(black_box(&self.nt_hash), black_box(USER), black_box(DOMAIN));
         let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
         let kxkey = crypto::session_base_key_v2(&key, &proof);
@@ -224,21 +226,21 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        black_box(self.session_keys());
+        self.session_keys(rc4);
     }
 
     /// Both sides of a raw NTLM handshake.
-    pub fn ntlm_floor(&self) {
-        self.client_floor();
-        self.server_floor();
+    pub fn ntlm_floor(&self, rc4: &mut Rc4Pair) {
+        self.client_floor(rc4);
+        self.server_floor(rc4);
     }
 
     /// Negotiate adds the mechListMIC exchange (MS-SPNG 3.2.5.1): the client signs the
     /// MechTypeList and the server verifies it, the server signs it and the client verifies
     /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each), then both sides restart
     /// both RC4 handles (four more key schedules).
-    pub fn negotiate_floor(&self, macs: &mut MacKeys) {
-        self.ntlm_floor();
+    pub fn negotiate_floor(&self, macs: &mut MacKeys, rc4: &mut Rc4Pair) {
+        self.ntlm_floor(rc4);
         // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
         const MECH_TYPES: [u8; 14] =
             [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
@@ -251,13 +253,25 @@ impl FloorInputs {
             black_box(macs.s2c.signature_with(&s2c, 0, &MECH_TYPES));
         }
         for _ in 0..2 {
-            black_box(self.session_keys_reset());
+            self.session_keys_reset(rc4);
         }
     }
 
-    /// RC4Init again from the kept sealing keys (no new derivation).
-    fn session_keys_reset(&self) -> [Rc4; 2] {
-        self.seal_keys.each_ref().map(|key| Rc4::new(key.as_bytes()).unwrap())
+    /// RC4Init again from the kept sealing keys (no new derivation), in place.
+    fn session_keys_reset(&self, rc4: &mut Rc4Pair) {
+        for (state, key) in rc4.0.iter_mut().zip(&self.seal_keys) {
+            state.rekey(key.as_bytes()).unwrap();
+        }
+        black_box(&mut rc4.0);
+    }
+}
+
+/// The two RC4 handles a floor keys, made once and re-keyed in place every handshake.
+pub struct Rc4Pair(pub [Rc4; 2]);
+
+impl Rc4Pair {
+    pub fn new() -> Self {
+        Self([Rc4::new(&[0]).unwrap(), Rc4::new(&[0]).unwrap()])
     }
 }
 
