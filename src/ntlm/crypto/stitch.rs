@@ -196,9 +196,9 @@ fn set_bytes(block: &mut [u8; 64], at: usize, src: &[u8]) {
     }
 }
 
-/// `data[a]` to read and `data[b]` to write, for two ranges with `a` wholly before `b`;
-/// an empty `a` (or one that does not fit) gives `None` for the first, and the second is
-/// then simply `data[b]`.
+/// `data[a]` to read and `data[b]` to write, for two ranges with `a` wholly before `b`
+/// (both with `start <= end`, as `span` makes them); an empty `a` (or one that does not fit)
+/// gives `None` for the first, and the second is then simply `data[b]`.
 fn split_two(
     data: &mut [u8],
     a: core::ops::Range<usize>,
@@ -264,7 +264,11 @@ pub(crate) fn hmac_md5_rc4(
                 (0..0, rc4_span)
             }
         };
+        let in_place = !mac_input.is_empty();
         let (hashed, encrypted) = split_two(data, mac_input, rc4_span.clone());
+        // Only Seal and Unseal's block 0 hash the copy; a block hashed in place is always
+        // a whole 64 bytes of `data` (k < blocks), so the copy is never a stale stand-in.
+        debug_assert!(hashed.is_some() || !in_place);
         let hashed: &[u8; 64] = hashed.and_then(|h| h.try_into().ok()).unwrap_or(&block);
         match encrypted.and_then(|c| <&mut [u8; 64]>::try_from(c).ok()) {
             Some(chunk) => {
@@ -356,35 +360,84 @@ mod tests {
     /// and a few long ones, both directions, the keystream position carried on afterwards.
     #[test]
     fn matches_hmac_md5_and_rc4_at_every_boundary() {
+        // The keystream already advanced by 0, 1, 7 or 255 bytes (a session's later
+        // messages): the stitched path must start where `rc4` stands, not at i = j = 0.
         let lengths = (0..=200).chain([251, 252, 253, 1000, 4096, 65_536, 65_537]);
-        for len in lengths {
+        let cases = lengths.flat_map(|len| [0usize, 1, 7, 255].map(move |skip| (len, skip)));
+        for (len, skip) in cases {
             let key: [u8; 16] = bytes(len as u64, 16).try_into().unwrap();
             let seq = 0x0102_0304u32.wrapping_mul(len as u32 + 1);
             let plain = bytes(len as u64 + 7, len);
             let expected_mac = hmac_md5(&key, &[&seq.to_le_bytes(), &plain]);
-            let mut reference = Rc4::new(&key).unwrap();
+            let advanced = || {
+                let mut rc4 = Rc4::new(&key).unwrap();
+                rc4.apply(&mut alloc::vec![0u8; skip]);
+                rc4
+            };
+            let mut reference = advanced();
             let mut expected_cipher = plain.clone();
             reference.apply(&mut expected_cipher);
             let mut expected_next = [0u8; 8];
             reference.apply(&mut expected_next);
 
             let stitch_key = HmacMd5Key::new(&key);
-            let mut rc4 = Rc4::new(&key).unwrap();
+            let mut rc4 = advanced();
             let mut data = plain.clone();
             let mac = hmac_md5_rc4(&stitch_key, seq, &mut data, &mut rc4, Direction::Seal);
-            assert_eq!(mac, expected_mac, "seal MAC, length {len}");
-            assert_eq!(data, expected_cipher, "seal ciphertext, length {len}");
+            assert_eq!(mac, expected_mac, "seal MAC, length {len}, skip {skip}");
+            assert_eq!(data, expected_cipher, "seal ciphertext, length {len}, skip {skip}");
             let mut next = [0u8; 8];
             rc4.apply(&mut next);
-            assert_eq!(next, expected_next, "seal keystream position, length {len}");
+            assert_eq!(next, expected_next, "seal keystream position, length {len}, skip {skip}");
 
-            let mut rc4 = Rc4::new(&key).unwrap();
+            let mut rc4 = advanced();
             let mac = hmac_md5_rc4(&stitch_key, seq, &mut data, &mut rc4, Direction::Unseal);
-            assert_eq!(mac, expected_mac, "unseal MAC, length {len}");
-            assert_eq!(data, plain, "unseal plaintext, length {len}");
+            assert_eq!(mac, expected_mac, "unseal MAC, length {len}, skip {skip}");
+            assert_eq!(data, plain, "unseal plaintext, length {len}, skip {skip}");
             let mut next = [0u8; 8];
             rc4.apply(&mut next);
-            assert_eq!(next, expected_next, "unseal keystream position, length {len}");
+            assert_eq!(next, expected_next, "unseal keystream position, length {len}, skip {skip}");
+        }
+    }
+
+    /// Unseal MACs what it decrypted, whatever that is: a ciphertext altered anywhere (in
+    /// the copied block 0, in a block hashed in place, in the tail) gives the MAC of the
+    /// altered plaintext, so the caller's comparison fails.
+    #[test]
+    fn unseal_macs_the_decrypted_bytes() {
+        let key = [0x42u8; 16];
+        let stitch_key = HmacMd5Key::new(&key);
+        for len in [124usize, 200, 1000, 4096] {
+            let plain = bytes(len as u64, len);
+            let mut sealed = plain.clone();
+            hmac_md5_rc4(
+                &stitch_key,
+                5,
+                &mut sealed,
+                &mut Rc4::new(&key).unwrap(),
+                Direction::Seal,
+            );
+            for at in [0, 59, 60, 123, len / 2, len - 1] {
+                let mut data = sealed.clone();
+                data[at] ^= 0x80;
+                let mut keystream = Rc4::new(&key).unwrap();
+                let mut decrypted = data.clone();
+                keystream.apply(&mut decrypted);
+                let mut expected_plain = plain.clone();
+                expected_plain[at] ^= 0x80;
+                assert_eq!(decrypted, expected_plain, "length {len}, byte {at}");
+                let expected = hmac_md5(&key, &[&5u32.to_le_bytes(), &decrypted]);
+                let mac = hmac_md5_rc4(
+                    &stitch_key,
+                    5,
+                    &mut data,
+                    &mut Rc4::new(&key).unwrap(),
+                    Direction::Unseal,
+                );
+                assert_eq!(mac, expected, "length {len}, byte {at}");
+                assert_eq!(data, decrypted, "length {len}, byte {at}");
+                assert_ne!(mac, hmac_md5(&key, &[&5u32.to_le_bytes(), &plain]));
+            }
         }
     }
 

@@ -353,28 +353,42 @@ fn one_pass_seal_matches_the_generic_path() {
             assert_eq!(whole, msg, "one-pass unseal, length {len}");
             assert_eq!([&left[..], &right[..]].concat(), msg, "generic unseal, length {len}");
         }
-        // A flipped byte is caught on the one-pass path too, and the buffer is wiped.
-        let msg = bytes(len.max(1), 9);
-        let mut data = msg.clone();
-        let mut sig = [0u8; 16];
-        one_tx.encrypt(0, &mut [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)]).unwrap();
-        let last = data.len() - 1;
-        data[last] ^= 1;
-        let err = one_rx.decrypt(&mut [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)]);
-        assert_eq!(kind(err), ErrorKind::MessageAltered, "length {len}");
-        assert!(data.iter().all(|&b| b == 0), "rejected message wiped, length {len}");
+    }
+}
+
+/// A flipped byte anywhere is caught on the one-pass path, and the buffer is wiped: in the
+/// first block (hashed from a copy), in a block hashed where it lies, and in the tail.
+#[test]
+fn one_pass_unseal_rejects_a_flipped_byte_anywhere() {
+    for len in [1, 63, 64, 256, 257, 1024, 4099] {
+        let positions = [0, 59, 60, 123, 124, len / 2, len - 1];
+        for at in positions.into_iter().filter(|&at| at < len) {
+            // A fresh pair each time: a rejection closes the receiving direction.
+            let (mut tx, mut rx) = pair(flags(V2_FLAGS));
+            let mut data = bytes(len, 9);
+            let mut sig = [0u8; 16];
+            tx.encrypt(0, &mut [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)]).unwrap();
+            data[at] ^= 1;
+            let err = rx.decrypt(&mut [SecBuffer::data(&mut data), SecBuffer::token(&mut sig)]);
+            assert_eq!(kind(err), ErrorKind::MessageAltered, "length {len}, byte {at}");
+            assert!(
+                data.iter().all(|&b| b == 0),
+                "rejected message wiped, length {len}, byte {at}"
+            );
+        }
     }
 }
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
 
-    /// The same as `one_pass_seal_matches_the_generic_path` at random lengths and split points.
+    /// The same as `one_pass_seal_matches_the_generic_path` at random lengths and split
+    /// points: sealing, then unsealing each way (one buffer, two buffers) on the other side.
     #[test]
     fn one_pass_and_split_seal_agree(len in 0usize..6000, cut in 0usize..6000, seed: u64) {
         let cut = cut.min(len);
-        let (mut one, _) = pair(flags(V2_FLAGS));
-        let (mut split, _) = pair(flags(V2_FLAGS));
+        let (mut one, mut one_rx) = pair(flags(V2_FLAGS));
+        let (mut split, mut split_rx) = pair(flags(V2_FLAGS));
         let msg = bytes(len, seed);
         let mut whole = msg.clone();
         let mut whole_sig = [0u8; 16];
@@ -388,6 +402,17 @@ proptest::proptest! {
             )
             .unwrap();
         proptest::prop_assert_eq!(whole_sig, split_sig);
-        proptest::prop_assert_eq!(whole, [&left[..], &right[..]].concat());
+        proptest::prop_assert_eq!(&whole, &[&left[..], &right[..]].concat());
+
+        // The one-pass receiver takes the split sender's message whole, and the generic
+        // receiver takes the one-pass sender's message split.
+        let mut joined = [&left[..], &right[..]].concat();
+        one_rx.decrypt(&mut [SecBuffer::data(&mut joined), SecBuffer::token(&mut split_sig)]).unwrap();
+        proptest::prop_assert_eq!(&joined, &msg);
+        let (mut left, mut right) = (whole[..cut].to_vec(), whole[cut..].to_vec());
+        split_rx
+            .decrypt(&mut [SecBuffer::data(&mut left), SecBuffer::data(&mut right), SecBuffer::token(&mut whole_sig)])
+            .unwrap();
+        proptest::prop_assert_eq!([&left[..], &right[..]].concat(), msg);
     }
 }
