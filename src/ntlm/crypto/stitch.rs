@@ -246,25 +246,26 @@ pub(crate) fn hmac_md5_rc4(
     let mut block = [0u8; 64];
     for k in 0..blocks {
         let range = span(k);
-        // Block 0 starts with `seq`. Seal encrypts the block's own bytes while hashing them,
-        // so it hashes a copy; Unseal decrypts the next block meanwhile and can hash this
-        // one where it lies (when it lies whole in `data`, i.e. past block 0).
-        let (mac_input, rc4_span) = match direction {
-            Direction::Unseal if k > 0 => (range.clone(), span(k.saturating_add(1))),
-            _ => {
-                let offset = if k == 0 { 4 } else { 0 };
-                if k == 0 {
-                    set_bytes(&mut block, 0, &seq.to_le_bytes());
-                }
-                set_bytes(&mut block, offset, data.get(range.clone()).unwrap_or_default());
-                let rc4_span = match direction {
-                    Direction::Seal => range,
-                    Direction::Unseal => span(1),
-                };
-                (0..0, rc4_span)
-            }
+        let rc4_span = match direction {
+            Direction::Seal => range.clone(),
+            Direction::Unseal => span(k.saturating_add(1)),
         };
-        let in_place = !mac_input.is_empty();
+        // Seal encrypts the block's own bytes while hashing them, so it hashes a copy, and
+        // so does block 0 (it starts with `seq`); Unseal hashes its later blocks where they
+        // lie, decrypted one step earlier.
+        let in_place = direction == Direction::Unseal && k > 0;
+        let mac_input = if in_place {
+            range
+        } else {
+            let src = data.get(range).unwrap_or_default();
+            if k == 0 {
+                set_bytes(&mut block, 0, &seq.to_le_bytes());
+                set_bytes(&mut block, 4, src);
+            } else {
+                set_bytes(&mut block, 0, src);
+            }
+            0..0
+        };
         let (hashed, encrypted) = split_two(data, mac_input, rc4_span.clone());
         // Only Seal and Unseal's block 0 hash the copy; a block hashed in place is always
         // a whole 64 bytes of `data` (k < blocks), so the copy is never a stale stand-in.
