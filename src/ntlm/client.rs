@@ -9,13 +9,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::codec::Writer;
 use crate::creds::{Credentials, Identity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{self, ChannelBindings, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateMessage, AvFlags, AvId, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
-    NtlmV2ClientChallenge, Version, set_mic,
+    AuthenticateMessage, AuthenticateParts, AvFlags, AvId, AvList, AvPair, ChallengeView,
+    NegotiateMessage, Version, set_mic, write_blob, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::ntlm::{Completed, ContextRequest};
@@ -279,8 +280,8 @@ impl ClientContext {
         now: FileTime,
         rng: &mut dyn Random,
     ) -> Result<(ClientStep, State)> {
-        // Parse.
-        let mut challenge = ChallengeMessage::decode(challenge_bytes)?;
+        // Parse (in place: nothing of the CHALLENGE is copied but what the blob repeats).
+        let challenge = ChallengeView::parse(challenge_bytes)?;
         // Validate against what we asked for.
         let flags = Self::negotiated_flags(offered, challenge.flags);
         let mut required = self.config.required_flags | self.config.request.wire_flags();
@@ -299,8 +300,8 @@ impl ClientContext {
         if !flags.intersects(NegotiateFlags::UNICODE | NegotiateFlags::OEM) {
             return Err(Error::invalid_token("CHALLENGE selects neither UNICODE nor OEM"));
         }
-        let target_info = challenge.target_info.take().unwrap_or_default();
-        let server_time = target_info.get_timestamp();
+        let target_info = challenge.target_info.unwrap_or_default();
+        let server_time = target_info.timestamp();
         if let (Some(ts), Some(max)) = (server_time, self.config.max_challenge_age) {
             if ts.abs_diff(now) > max {
                 return Err(Error::new(
@@ -329,15 +330,19 @@ impl ClientContext {
         // MS-NLMP 3.1.5.1.2: with a server timestamp, use it, send a MIC, and send Z(24)
         // instead of the LMv2 response.
         let send_mic = server_time.is_some();
-        let blob_pairs = self.blob_av_pairs(target_info, send_mic);
-        let blob =
-            NtlmV2ClientChallenge::new(server_time.unwrap_or(now), client_challenge, blob_pairs)?;
         let key = crypto::ntowf_v2(&nt_hash, &identity.user, &identity.domain);
-        let nt_response = crypto::ntlmv2_response(&key, &challenge.server_challenge, blob.raw());
+        let nt_response = self.ntlmv2_response(
+            &key,
+            &challenge.server_challenge,
+            server_time.unwrap_or(now),
+            &client_challenge,
+            &target_info,
+            send_mic,
+        )?;
         let lm_response = if send_mic {
-            alloc::vec![0u8; 24]
+            [0u8; 24]
         } else {
-            crypto::lmv2_response(&key, &challenge.server_challenge, &client_challenge).to_vec()
+            crypto::lmv2_response(&key, &challenge.server_challenge, &client_challenge)
         };
         let proof: [u8; 16] = nt_response
             .get(..16)
@@ -349,30 +354,24 @@ impl ClientContext {
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
             let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
-            (exported, encrypted.to_vec())
+            (exported, Some(encrypted))
         } else {
-            (key_exchange_key, Vec::new())
+            (key_exchange_key, None)
         };
 
-        // The names move into the message and back out after encoding, rather than cloned.
-        let mut message = AuthenticateMessage {
-            flags,
-            lm_challenge_response: lm_response,
-            nt_challenge_response: nt_response,
-            domain: core::mem::take(&mut identity.domain),
-            user: core::mem::take(&mut identity.user),
-            workstation: core::mem::take(&mut identity.workstation),
-            encrypted_random_session_key: encrypted_key,
-            version: self.config.version,
-            mic: send_mic.then_some([0u8; 16]),
-        };
         // Encoded once, with a zero MIC: the MIC is computed over exactly these bytes and
         // then written into them (encoding twice cost ~3% of a whole handshake).
-        let token = message.encode();
-        identity.domain = core::mem::take(&mut message.domain);
-        identity.user = core::mem::take(&mut message.user);
-        identity.workstation = core::mem::take(&mut message.workstation);
-        let mut token = token?;
+        let message = AuthenticateParts {
+            flags,
+            lm_challenge_response: &lm_response,
+            nt_challenge_response: &nt_response,
+            domain: &identity.domain,
+            user: &identity.user,
+            workstation: &identity.workstation,
+            encrypted_random_session_key: encrypted_key.as_ref().map_or(&[], |k| k.as_slice()),
+            version: self.config.version,
+        };
+        let mut token = message.encode(send_mic.then_some(&[0u8; 16]))?;
         if send_mic {
             let mic = crypto::mic(&exported, negotiate, challenge_bytes, &token);
             set_mic(&mut token, &mic)?;
@@ -383,25 +382,71 @@ impl ClientContext {
         Ok((ClientStep::Done(token), State::Done(done)))
     }
 
-    /// The AV pairs of the NTLMv2 blob: the server's, plus MsvAvFlags (MIC), MsvAvTargetName
-    /// and MsvAvChannelBindings (MS-NLMP 3.1.5.1.2).
-    fn blob_av_pairs(&self, mut pairs: AvPairs, send_mic: bool) -> AvPairs {
-        // The target name and channel bindings are the client's own statements: never echo
-        // values a server (or an attacker in its place) planted in the CHALLENGE.
-        for id in [AvId::TARGET_NAME, AvId::CHANNEL_BINDINGS] {
-            while pairs.remove(id).is_some() {}
+    /// The NTLMv2 `NtChallengeResponse` (MS-NLMP 3.3.2): NTProofStr followed by the client
+    /// challenge, written into one buffer and the proof filled in over the blob.
+    fn ntlmv2_response(
+        &self,
+        key: &crypto::ResponseKey,
+        server_challenge: &[u8; 8],
+        time: FileTime,
+        client_challenge: &[u8; 8],
+        server_pairs: &AvList<'_>,
+        send_mic: bool,
+    ) -> Result<Vec<u8>> {
+        const PROOF_LEN: usize = 16;
+        let mut w = Writer::with_capacity(256);
+        w.bytes(&[0; PROOF_LEN]);
+        write_blob(&mut w, time, client_challenge, |w| {
+            self.write_blob_av_pairs(w, server_pairs, send_mic)
+        })?;
+        let mut response = w.into_vec();
+        let (proof, blob) = response.split_at_mut_checked(PROOF_LEN).ok_or(Error::new(
+            ErrorKind::InternalError,
+            "NTLMv2 response shorter than NTProofStr",
+        ))?;
+        proof.copy_from_slice(&crypto::nt_proof_str(key, server_challenge, blob));
+        Ok(response)
+    }
+
+    /// The AV pairs of the NTLMv2 blob (MS-NLMP 3.1.5.1.2): the server's, byte for byte,
+    /// with MsvAvFlags announcing the MIC (in place, or appended), then MsvAvChannelBindings
+    /// and MsvAvTargetName, then MsvAvEOL.
+    fn write_blob_av_pairs(
+        &self,
+        w: &mut Writer,
+        server_pairs: &AvList<'_>,
+        send_mic: bool,
+    ) -> Result<()> {
+        let mut flags_written = !send_mic;
+        for (id, _, raw) in server_pairs.iter() {
+            match id {
+                // The target name and channel bindings are the client's own statements:
+                // never echo values a server (or an attacker in its place) planted in the
+                // CHALLENGE.
+                AvId::TARGET_NAME | AvId::CHANNEL_BINDINGS => {}
+                AvId::FLAGS if !flags_written => {
+                    let flags = server_pairs.flags().unwrap_or(AvFlags::empty());
+                    AvPair::Flags(flags | AvFlags::MIC_PRESENT).write(w)?;
+                    flags_written = true;
+                }
+                _ => {
+                    w.bytes(raw);
+                }
+            }
         }
-        if send_mic {
-            let flags = pairs.get_flags().unwrap_or(AvFlags::empty()) | AvFlags::MIC_PRESENT;
-            pairs.set(AvPair::Flags(flags));
+        if !flags_written {
+            AvPair::Flags(AvFlags::MIC_PRESENT).write(w)?;
         }
         if let Some(cb) = &self.config.channel_bindings {
-            pairs.set(AvPair::ChannelBindings(cb.hash()));
+            AvPair::ChannelBindings(cb.hash()).write(w)?;
         }
         if let Some(spn) = &self.config.target_spn {
-            pairs.set(AvPair::TargetName(spn.clone()));
+            write_pair(w, AvId::TARGET_NAME, |w| {
+                w.utf16le(spn);
+            })?;
         }
-        pairs
+        w.u16_le(AvId::EOL.0).u16_le(0);
+        Ok(())
     }
 
     /// MS-NLMP 3.1.5.1.2 anonymous: empty user, empty NT response, Z(1) LM response, no

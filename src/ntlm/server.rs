@@ -28,8 +28,8 @@ use crate::flags::NegotiateFlags;
 use crate::ntlm::Completed;
 use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateMessage, AvFlags, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
-    NtlmV2Response, Version, around_mic,
+    AuthenticateView, AvFlags, AvList, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
+    ResponseView, Version, around_mic,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::rand::Random;
@@ -164,16 +164,26 @@ struct Pending {
     flags: NegotiateFlags,
 }
 
+/// An AUTHENTICATE waiting for credentials: its bytes as received (the MIC covers them, and
+/// they are read in place again when the credentials come) and the identity it claims.
 struct Received {
     pending: Pending,
     bytes: Vec<u8>,
-    message: AuthenticateMessage,
-    response: Response,
+    identity: Identity,
+}
+
+/// A received AUTHENTICATE read in place, with the CHALLENGE it answers.
+struct Auth<'a> {
+    pending: &'a Pending,
+    bytes: &'a [u8],
+    identity: &'a Identity,
+    message: AuthenticateView<'a>,
+    response: Response<'a>,
 }
 
 /// The NT response, by protocol version.
-enum Response {
-    V2(NtlmV2Response),
+enum Response<'a> {
+    V2(ResponseView<'a>),
     /// NTLMv1 (MS-NLMP 3.3.1): accepted only with `legacy-ntlmv1` and `allow_ntlmv1`.
     #[cfg(feature = "legacy-ntlmv1")]
     V1([u8; 24]),
@@ -208,13 +218,13 @@ impl core::fmt::Debug for ServerContext {
 }
 
 /// The flags both sides agreed on: offered in CHALLENGE and kept in AUTHENTICATE.
-fn negotiated(r: &Received) -> NegotiateFlags {
+fn negotiated(r: &Auth<'_>) -> NegotiateFlags {
     r.pending.flags & r.message.flags
 }
 
 /// With ESS, the NTLMv1 LM response field is ClientChallenge ‖ Z(16) (MS-NLMP 3.3.1).
 #[cfg(feature = "legacy-ntlmv1")]
-fn client_challenge_v1(r: &Received) -> Option<[u8; 8]> {
+fn client_challenge_v1(r: &Auth<'_>) -> Option<[u8; 8]> {
     r.message.lm_challenge_response.get(..8).and_then(|cc| cc.try_into().ok())
 }
 
@@ -390,17 +400,17 @@ impl ServerContext {
     }
 
     fn receive_authenticate(&self, pending: Pending, input: &[u8]) -> Result<(ServerStep, State)> {
-        let message = AuthenticateMessage::decode(input)?;
+        let message = AuthenticateView::parse(input)?;
         let identity = Identity {
-            user: message.user.clone(),
-            domain: message.domain.clone(),
-            workstation: message.workstation.clone(),
+            user: message.user()?,
+            domain: message.domain()?,
+            workstation: message.workstation()?,
         };
         // MS-NLMP 3.2.5.1.2: anonymous is an empty user with no NT response and an LM
         // response that is empty or Z(1).
-        let anonymous = message.user.is_empty()
+        let anonymous = identity.user.is_empty()
             && message.nt_challenge_response.is_empty()
-            && matches!(message.lm_challenge_response.as_slice(), [] | [0]);
+            && matches!(message.lm_challenge_response, [] | [0]);
         if anonymous {
             if !self.config.allow_anonymous {
                 return Err(Error::new(
@@ -428,18 +438,26 @@ impl ServerContext {
             };
             return Ok((ServerStep::Done(None), State::Done(done)));
         }
-        let response = if message.nt_challenge_response.len() == 24 {
-            self.ntlmv1_response(&message.nt_challenge_response)?
-        } else {
-            Response::V2(NtlmV2Response::decode(&message.nt_challenge_response)?)
-        };
-        let step = ServerStep::NeedCredentials(identity);
-        let received = Received { pending, bytes: input.to_vec(), message, response };
+        // Checked now, so that a malformed or refused response fails this step; read in
+        // place again when the credentials come.
+        self.response(&message)?;
+        let step = ServerStep::NeedCredentials(identity.clone());
+        let received = Received { pending, bytes: input.to_vec(), identity };
         Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
     }
 
+    /// The NT response of `message`, by protocol version.
+    fn response<'a>(&self, message: &AuthenticateView<'a>) -> Result<Response<'a>> {
+        let nt = message.nt_challenge_response;
+        if nt.len() == 24 {
+            self.ntlmv1_response(nt)
+        } else {
+            Ok(Response::V2(ResponseView::parse(nt)?))
+        }
+    }
+
     /// A 24-byte NT response is NTLMv1: refused unless compiled in and allowed by policy.
-    fn ntlmv1_response(&self, nt: &[u8]) -> Result<Response> {
+    fn ntlmv1_response(&self, nt: &[u8]) -> Result<Response<'static>> {
         #[cfg(feature = "legacy-ntlmv1")]
         if self.config.allow_ntlmv1 {
             let nt: [u8; 24] =
@@ -453,23 +471,22 @@ impl ServerContext {
     /// What a pass-through validator needs, while the context awaits credentials.
     pub fn pass_through_request(&self) -> Result<PassThroughRequest> {
         match &self.state {
-            State::AwaitingCredentials(r) => Ok(PassThroughRequest {
-                identity: Identity {
-                    user: r.message.user.clone(),
-                    domain: r.message.domain.clone(),
-                    workstation: r.message.workstation.clone(),
-                },
-                server_challenge: r.pending.server_challenge,
-                lm_response: r.message.lm_challenge_response.clone(),
-                nt_response: r.message.nt_challenge_response.clone(),
-            }),
+            State::AwaitingCredentials(r) => {
+                let message = AuthenticateView::parse(&r.bytes)?;
+                Ok(PassThroughRequest {
+                    identity: r.identity.clone(),
+                    server_challenge: r.pending.server_challenge,
+                    lm_response: message.lm_challenge_response.to_vec(),
+                    nt_response: message.nt_challenge_response.to_vec(),
+                })
+            }
             State::Failed(e) => Err(*e),
             _ => Err(Error::new(ErrorKind::OutOfSequence, "no AUTHENTICATE awaiting validation")),
         }
     }
 
     /// Finds the candidate key whose response matches, and returns its SessionBaseKey.
-    fn session_base_key(&self, r: &Received, hashes: &[NtHash]) -> Option<SessionKey> {
+    fn session_base_key(&self, r: &Auth<'_>, hashes: &[NtHash]) -> Option<SessionKey> {
         match &r.response {
             Response::V2(v2) => self.session_base_key_v2(r, v2, hashes),
             #[cfg(feature = "legacy-ntlmv1")]
@@ -496,21 +513,20 @@ impl ServerContext {
     /// NTLMv2: the candidate key whose NTProofStr matches, over the blob as received.
     fn session_base_key_v2(
         &self,
-        r: &Received,
-        v2: &NtlmV2Response,
+        r: &Auth<'_>,
+        v2: &ResponseView<'_>,
         hashes: &[NtHash],
     ) -> Option<SessionKey> {
-        let user = &r.message.user;
-        let mut domains: Vec<&str> = alloc::vec![r.message.domain.as_str()];
-        if self.config.nil_domain_retry && !r.message.domain.is_empty() {
-            // MS-NLMP 3.2.5.1.2: some clients compute NTOWFv2 with a NIL domain.
-            domains.push("");
-        }
+        let (user, domain) = (&r.identity.user, r.identity.domain.as_str());
+        // MS-NLMP 3.2.5.1.2: some clients compute NTOWFv2 with a NIL domain.
+        let nil_retry = self.config.nil_domain_retry && !domain.is_empty();
+        let domains = [Some(domain), nil_retry.then_some("")];
         // Stop at the first match: which candidate matched is not secret (the caller chose
         // the candidates), and the NIL-domain retry need not run after a success.
-        for (hash, domain) in hashes.iter().flat_map(|h| domains.iter().map(move |d| (h, d))) {
+        let candidates = hashes.iter().flat_map(|h| domains.iter().flatten().map(move |d| (h, d)));
+        for (hash, domain) in candidates {
             let key = crypto::ntowf_v2(hash, user, domain);
-            let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw());
+            let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw);
             if crypto::ct_eq(&proof, &v2.nt_proof_str) {
                 return Some(crypto::session_base_key_v2(&key, &proof));
             }
@@ -521,7 +537,7 @@ impl ServerContext {
     /// KXKEY (MS-NLMP 3.4.5.1): the base key for NTLMv2; for NTLMv1 with ESS, HMAC_MD5 of
     /// it over ServerChallenge ‖ LmChallengeResponse[0..8]. This server never negotiates
     /// LM_KEY or NON_NT_SESSION_KEY, so the other variants do not arise.
-    fn key_exchange_key(r: &Received, base: SessionKey) -> SessionKey {
+    fn key_exchange_key(r: &Auth<'_>, base: SessionKey) -> SessionKey {
         match &r.response {
             Response::V2(_) => base,
             #[cfg(feature = "legacy-ntlmv1")]
@@ -542,10 +558,18 @@ impl ServerContext {
 
     fn verify(
         &self,
-        r: Received,
+        received: Received,
         answer: CredentialAnswer,
         now: FileTime,
     ) -> Result<(ServerStep, State)> {
+        let message = AuthenticateView::parse(&received.bytes)?;
+        let r = Auth {
+            pending: &received.pending,
+            bytes: &received.bytes,
+            identity: &received.identity,
+            response: self.response(&message)?,
+            message,
+        };
         let base = match answer {
             CredentialAnswer::NtHashes(hashes) => self.session_base_key(&r, &hashes),
             CredentialAnswer::PassThrough(key) => key,
@@ -555,7 +579,7 @@ impl ServerContext {
         let flags = negotiated(&r);
         let exported = if flags.contains(NegotiateFlags::KEY_EXCH) {
             let encrypted: [u8; 16] =
-                r.message.encrypted_random_session_key.as_slice().try_into().map_err(|_| {
+                r.message.encrypted_random_session_key.try_into().map_err(|_| {
                     Error::invalid_token(
                         "AUTHENTICATE EncryptedRandomSessionKey is not 16 bytes under KEY_EXCH",
                     )
@@ -566,12 +590,12 @@ impl ServerContext {
         };
         match &r.response {
             Response::V2(v2) => {
-                let pairs = v2.blob.av_pairs();
+                let pairs = &v2.blob.av_pairs;
                 self.check_mic(&r, pairs, &exported)?;
                 self.check_channel_bindings(pairs)?;
                 self.check_spn(pairs)?;
                 if let Some(max) = self.config.max_skew {
-                    if v2.blob.timestamp().abs_diff(now) > max {
+                    if v2.blob.timestamp.abs_diff(now) > max {
                         return Err(Error::new(
                             ErrorKind::TimeSkew,
                             "NTLMv2 blob timestamp outside the allowed skew",
@@ -583,8 +607,8 @@ impl ServerContext {
             // policy that requires them refuses it.
             #[cfg(feature = "legacy-ntlmv1")]
             Response::V1(_) => {
-                self.check_channel_bindings(&AvPairs::new())?;
-                self.check_spn(&AvPairs::new())?;
+                self.check_channel_bindings(&AvList::default())?;
+                self.check_spn(&AvList::default())?;
             }
         }
         if !flags.contains(self.config.required_flags) {
@@ -593,26 +617,21 @@ impl ServerContext {
                 "AUTHENTICATE dropped flags the server requires",
             ));
         }
-        let identity = Identity {
-            user: r.message.user.clone(),
-            domain: r.message.domain.clone(),
-            workstation: r.message.workstation.clone(),
-        };
-        let done = Completed { identity, flags, exported_session_key: exported };
+        let done = Completed { identity: received.identity, flags, exported_session_key: exported };
         Ok((ServerStep::Done(None), State::Done(done)))
     }
 
     /// MS-NLMP 3.2.5.1.2: the MIC is required when the CHALLENGE carried a timestamp (ours
     /// always does); MsvAvFlags must announce it and it must match, in constant time.
-    fn check_mic(&self, r: &Received, pairs: &AvPairs, exported: &SessionKey) -> Result<()> {
-        let announced = pairs.get_flags().is_some_and(|f| f.contains(AvFlags::MIC_PRESENT));
+    fn check_mic(&self, r: &Auth<'_>, pairs: &AvList<'_>, exported: &SessionKey) -> Result<()> {
+        let announced = pairs.flags().is_some_and(|f| f.contains(AvFlags::MIC_PRESENT));
         if !self.config.require_mic && !announced {
             return Ok(());
         }
         let Some(received_mic) = r.message.mic.filter(|_| announced) else {
             return Err(Error::new(ErrorKind::LogonDenied, "AUTHENTICATE MIC required but absent"));
         };
-        let (before, after) = around_mic(&r.bytes)?;
+        let (before, after) = around_mic(r.bytes)?;
         let expected = crypto::hmac_md5(
             exported.as_bytes(),
             &[&r.pending.negotiate, &r.pending.challenge, before, &[0; 16], after],
@@ -624,9 +643,9 @@ impl ServerContext {
         }
     }
 
-    fn check_channel_bindings(&self, pairs: &AvPairs) -> Result<()> {
+    fn check_channel_bindings(&self, pairs: &AvList<'_>) -> Result<()> {
         // MS-NLMP 3.2.5.1.2: an all-zero value means the client had no bindings to give.
-        let sent = pairs.get_channel_bindings().filter(|h| **h != [0u8; 16]);
+        let sent = pairs.channel_bindings().filter(|h| *h != [0u8; 16]);
         let expected = self.config.channel_bindings.as_ref().map(ChannelBindings::hash);
         let bad = |detail| Err(Error::new(ErrorKind::BadBindings, detail));
         match (self.config.channel_binding_policy, sent, expected) {
@@ -635,15 +654,16 @@ impl ServerContext {
             (Policy::Require, Some(_), None) => {
                 bad("channel bindings required but the server has none")
             }
-            (_, Some(sent), Some(expected)) if !crypto::ct_eq(sent, &expected) => {
+            (_, Some(sent), Some(expected)) if !crypto::ct_eq(&sent, &expected) => {
                 bad("channel bindings do not match")
             }
             _ => Ok(()),
         }
     }
 
-    fn check_spn(&self, pairs: &AvPairs) -> Result<()> {
-        let sent = pairs.get_target_name().filter(|s| !s.is_empty());
+    fn check_spn(&self, pairs: &AvList<'_>) -> Result<()> {
+        let sent = pairs.target_name()?;
+        let sent = sent.as_deref().filter(|s| !s.is_empty());
         let known =
             |spn: &str| self.config.expected_spns.iter().any(|e| e.eq_ignore_ascii_case(spn));
         let wrong = |detail| Err(Error::new(ErrorKind::WrongPrincipal, detail));

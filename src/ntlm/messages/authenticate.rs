@@ -4,7 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, open, text_len, write_text,
+    AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text, open, text_len,
+    write_text,
 };
 use crate::codec::{Layout, SecurityBuffer};
 use crate::error::{Error, Result};
@@ -71,48 +72,17 @@ impl AuthenticateMessage {
 
     /// Decodes an AUTHENTICATE_MESSAGE.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = open(bytes, &KIND, HEADER_LEN)?;
-        let lm = r.security_buffer(KIND.short)?;
-        let nt = r.security_buffer(KIND.short)?;
-        let domain = r.security_buffer(KIND.short)?;
-        let user = r.security_buffer(KIND.short)?;
-        let workstation = r.security_buffer(KIND.short)?;
-        let session_key = r.security_buffer(KIND.short)?;
-        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
-        let unicode = flags.contains(NegotiateFlags::UNICODE);
-        let text = |sb: SecurityBuffer, field: &Field| {
-            decode_text(sb.resolve(bytes, field.bounds)?, unicode, field)
-        };
-        let lm_challenge_response = lm.resolve(bytes, LM_RESPONSE.bounds)?.to_vec();
-        let nt_challenge_response = nt.resolve(bytes, NT_RESPONSE.bounds)?.to_vec();
-        let domain_text = text(domain, &DOMAIN)?;
-        let user_text = text(user, &USER)?;
-        let workstation_text = text(workstation, &WORKSTATION)?;
-        let encrypted_random_session_key = session_key.resolve(bytes, SESSION_KEY.bounds)?.to_vec();
-
-        let payload_start = [lm, nt, domain, user, workstation, session_key]
-            .iter()
-            .filter(|sb| sb.len > 0)
-            .map(|sb| usize::try_from(sb.offset).unwrap_or(usize::MAX))
-            .min()
-            .unwrap_or(bytes.len());
-        let version = if payload_start >= HEADER_WITH_VERSION_LEN {
-            Version::read(&mut r, KIND.short)?
-        } else {
-            Version::default()
-        };
-        let mic =
-            if payload_start >= HEADER_WITH_MIC_LEN { Some(r.array(KIND.short)?) } else { None };
+        let view = AuthenticateView::parse(bytes)?;
         Ok(Self {
-            flags,
-            lm_challenge_response,
-            nt_challenge_response,
-            domain: domain_text,
-            user: user_text,
-            workstation: workstation_text,
-            encrypted_random_session_key,
-            version,
-            mic,
+            flags: view.flags,
+            lm_challenge_response: view.lm_challenge_response.to_vec(),
+            nt_challenge_response: view.nt_challenge_response.to_vec(),
+            domain: view.domain()?,
+            user: view.user()?,
+            workstation: view.workstation()?,
+            encrypted_random_session_key: view.encrypted_random_session_key.to_vec(),
+            version: view.version,
+            mic: view.mic,
         })
     }
 
@@ -130,6 +100,37 @@ impl AuthenticateMessage {
     }
 
     fn encode_inner(&self, mic: Option<&[u8; 16]>) -> Result<Vec<u8>> {
+        AuthenticateParts {
+            flags: self.flags,
+            lm_challenge_response: &self.lm_challenge_response,
+            nt_challenge_response: &self.nt_challenge_response,
+            domain: &self.domain,
+            user: &self.user,
+            workstation: &self.workstation,
+            encrypted_random_session_key: &self.encrypted_random_session_key,
+            version: self.version,
+        }
+        .encode(mic)
+    }
+}
+
+/// The fields of an AUTHENTICATE message to encode, borrowed: the client encodes its
+/// message from what it holds, without first moving it into an [`AuthenticateMessage`].
+pub(crate) struct AuthenticateParts<'a> {
+    pub(crate) flags: NegotiateFlags,
+    pub(crate) lm_challenge_response: &'a [u8],
+    pub(crate) nt_challenge_response: &'a [u8],
+    pub(crate) domain: &'a str,
+    pub(crate) user: &'a str,
+    pub(crate) workstation: &'a str,
+    pub(crate) encrypted_random_session_key: &'a [u8],
+    pub(crate) version: Version,
+}
+
+impl AuthenticateParts<'_> {
+    /// Encodes the message as [`AuthenticateMessage::encode`] describes, with `mic` in the
+    /// MIC field if given.
+    pub(crate) fn encode(&self, mic: Option<&[u8; 16]>) -> Result<Vec<u8>> {
         let header_len = match mic {
             Some(_) => HEADER_WITH_MIC_LEN,
             None => HEADER_WITH_VERSION_LEN,
@@ -139,9 +140,9 @@ impl AuthenticateMessage {
         let mut text = |text: &str, field: &Field| {
             layout.field(text_len(text, unicode, field)?, field.too_long)
         };
-        let domain = text(&self.domain, &DOMAIN)?;
-        let user = text(&self.user, &USER)?;
-        let workstation = text(&self.workstation, &WORKSTATION)?;
+        let domain = text(self.domain, &DOMAIN)?;
+        let user = text(self.user, &USER)?;
+        let workstation = text(self.workstation, &WORKSTATION)?;
         let lm = layout.field(self.lm_challenge_response.len(), LM_RESPONSE.too_long)?;
         let nt = layout.field(self.nt_challenge_response.len(), NT_RESPONSE.too_long)?;
         let session_key =
@@ -162,12 +163,12 @@ impl AuthenticateMessage {
             w.bytes(mic);
         }
         layout.at_payload(&w)?;
-        for text in [&self.domain, &self.user, &self.workstation] {
+        for text in [self.domain, self.user, self.workstation] {
             write_text(&mut w, text, unicode);
         }
-        w.bytes(&self.lm_challenge_response)
-            .bytes(&self.nt_challenge_response)
-            .bytes(&self.encrypted_random_session_key);
+        w.bytes(self.lm_challenge_response)
+            .bytes(self.nt_challenge_response)
+            .bytes(self.encrypted_random_session_key);
         layout.finish(w)
     }
 }
@@ -203,4 +204,86 @@ pub fn set_mic(bytes: &mut [u8], mic: &[u8; AuthenticateMessage::MIC_LEN]) -> Re
         .ok_or(Error::invalid_token("AUTHENTICATE MIC past end of message"))?
         .copy_from_slice(mic);
     Ok(())
+}
+
+/// An AUTHENTICATE message read in place: checked as [`AuthenticateMessage::decode`]
+/// checks it (names included), its fields borrowed from the message, nothing copied.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AuthenticateView<'a> {
+    pub(crate) flags: NegotiateFlags,
+    pub(crate) lm_challenge_response: &'a [u8],
+    pub(crate) nt_challenge_response: &'a [u8],
+    domain: &'a [u8],
+    user: &'a [u8],
+    workstation: &'a [u8],
+    pub(crate) encrypted_random_session_key: &'a [u8],
+    pub(crate) version: Version,
+    pub(crate) mic: Option<[u8; 16]>,
+}
+
+impl<'a> AuthenticateView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let mut r = open(bytes, &KIND, HEADER_LEN)?;
+        let lm = r.security_buffer(KIND.short)?;
+        let nt = r.security_buffer(KIND.short)?;
+        let domain = r.security_buffer(KIND.short)?;
+        let user = r.security_buffer(KIND.short)?;
+        let workstation = r.security_buffer(KIND.short)?;
+        let session_key = r.security_buffer(KIND.short)?;
+        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
+        let unicode = flags.contains(NegotiateFlags::UNICODE);
+        let text = |sb: SecurityBuffer, field: &Field| {
+            check_text(sb.resolve(bytes, field.bounds)?, unicode, field)
+        };
+        let lm_challenge_response = lm.resolve(bytes, LM_RESPONSE.bounds)?;
+        let nt_challenge_response = nt.resolve(bytes, NT_RESPONSE.bounds)?;
+        let domain_text = text(domain, &DOMAIN)?;
+        let user_text = text(user, &USER)?;
+        let workstation_text = text(workstation, &WORKSTATION)?;
+        let encrypted_random_session_key = session_key.resolve(bytes, SESSION_KEY.bounds)?;
+
+        let payload_start = [lm, nt, domain, user, workstation, session_key]
+            .iter()
+            .filter(|sb| sb.len > 0)
+            .map(|sb| usize::try_from(sb.offset).unwrap_or(usize::MAX))
+            .min()
+            .unwrap_or(bytes.len());
+        let version = if payload_start >= HEADER_WITH_VERSION_LEN {
+            Version::read(&mut r, KIND.short)?
+        } else {
+            Version::default()
+        };
+        let mic =
+            if payload_start >= HEADER_WITH_MIC_LEN { Some(r.array(KIND.short)?) } else { None };
+        Ok(Self {
+            flags,
+            lm_challenge_response,
+            nt_challenge_response,
+            domain: domain_text,
+            user: user_text,
+            workstation: workstation_text,
+            encrypted_random_session_key,
+            version,
+            mic,
+        })
+    }
+
+    fn text(&self, bytes: &[u8], field: &Field) -> Result<String> {
+        decode_text(bytes, self.flags.contains(NegotiateFlags::UNICODE), field)
+    }
+
+    /// `DomainName`, decoded.
+    pub(crate) fn domain(&self) -> Result<String> {
+        self.text(self.domain, &DOMAIN)
+    }
+
+    /// `UserName`, decoded.
+    pub(crate) fn user(&self) -> Result<String> {
+        self.text(self.user, &USER)
+    }
+
+    /// `Workstation`, decoded.
+    pub(crate) fn workstation(&self) -> Result<String> {
+        self.text(self.workstation, &WORKSTATION)
+    }
 }

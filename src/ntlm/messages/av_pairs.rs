@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::{Reader, Writer, utf16le_len, utf16le_to_string};
+use crate::codec::{Reader, Writer, check_utf16le, utf16le_len, utf16le_to_string};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
 
@@ -176,43 +176,25 @@ impl AvPair {
         }
     }
 
-    /// Decodes the value of a pair with id `id`.
-    fn decode(id: u16, value: &[u8]) -> Result<Self> {
-        let text = |detail| utf16le_to_string(value, detail);
-        Ok(match AvId(id) {
-            AvId::NB_COMPUTER_NAME => Self::NbComputerName(text(
-                "AV pair MsvAvNbComputerName is odd-length or invalid UTF-16",
-            )?),
-            AvId::NB_DOMAIN_NAME => Self::NbDomainName(text(
-                "AV pair MsvAvNbDomainName is odd-length or invalid UTF-16",
-            )?),
-            AvId::DNS_COMPUTER_NAME => Self::DnsComputerName(text(
-                "AV pair MsvAvDnsComputerName is odd-length or invalid UTF-16",
-            )?),
-            AvId::DNS_DOMAIN_NAME => Self::DnsDomainName(text(
-                "AV pair MsvAvDnsDomainName is odd-length or invalid UTF-16",
-            )?),
-            AvId::DNS_TREE_NAME => {
-                Self::DnsTreeName(text("AV pair MsvAvDnsTreeName is odd-length or invalid UTF-16")?)
+    /// The owned pair of a value read in place.
+    fn from_value(id: AvId, value: AvValue<'_>) -> Result<Self> {
+        Ok(match value {
+            AvValue::Text(units) => {
+                let text = utf16le_to_string(units, text_detail(id))?;
+                match id {
+                    AvId::NB_COMPUTER_NAME => Self::NbComputerName(text),
+                    AvId::NB_DOMAIN_NAME => Self::NbDomainName(text),
+                    AvId::DNS_COMPUTER_NAME => Self::DnsComputerName(text),
+                    AvId::DNS_DOMAIN_NAME => Self::DnsDomainName(text),
+                    AvId::DNS_TREE_NAME => Self::DnsTreeName(text),
+                    _ => Self::TargetName(text),
+                }
             }
-            AvId::FLAGS => Self::Flags(AvFlags::from_bits_retain(u32::from_le_bytes(fixed(
-                value,
-                "AV pair MsvAvFlags value is not 4 bytes",
-            )?))),
-            AvId::TIMESTAMP => Self::Timestamp(FileTime(u64::from_le_bytes(fixed(
-                value,
-                "AV pair MsvAvTimestamp value is not 8 bytes",
-            )?))),
-            AvId::SINGLE_HOST => Self::SingleHost(SingleHost::decode(value)?),
-            AvId::TARGET_NAME => {
-                Self::TargetName(text("AV pair MsvAvTargetName is odd-length or invalid UTF-16")?)
-            }
-            AvId::CHANNEL_BINDINGS => Self::ChannelBindings(fixed(
-                value,
-                "AV pair MsvAvChannelBindings value is not 16 bytes",
-            )?),
-            // MS-NLMP 2.2.2.1 (and EOL is handled by the caller): unknown ids are ignored.
-            _ => Self::Unknown { id, value: value.to_vec() },
+            AvValue::Flags(flags) => Self::Flags(flags),
+            AvValue::Timestamp(time) => Self::Timestamp(time),
+            AvValue::SingleHost(host) => Self::SingleHost(host),
+            AvValue::ChannelBindings(hash) => Self::ChannelBindings(hash),
+            AvValue::Unknown(value) => Self::Unknown { id: id.0, value: value.to_vec() },
         })
     }
 
@@ -230,17 +212,13 @@ impl AvPair {
 
     /// Appends `AvId`, `AvLen` and `Value`: the value is written in place and `AvLen`
     /// patched afterwards, so encoding allocates nothing per pair.
-    fn write(&self, w: &mut Writer) -> Result<()> {
+    pub(crate) fn write(&self, w: &mut Writer) -> Result<()> {
         if let Self::Unknown { id, .. } = self {
             if AvId(*id).is_known() {
                 return Err(Error::invalid_token("AV pair Unknown uses a defined AvId"));
             }
         }
-        w.u16_le(self.id().0);
-        let len_at = w.len();
-        w.u16_le(0);
-        let start = w.len();
-        match self {
+        write_pair(w, self.id(), |w| match self {
             Self::Flags(f) => {
                 w.u32_le(f.bits());
             }
@@ -257,10 +235,158 @@ impl AvPair {
             _ => {
                 w.utf16le(self.as_str().unwrap_or_default());
             }
+        })
+    }
+}
+
+/// Appends one pair: `AvId`, `AvLen`, and the value `value` writes (its length patched in
+/// afterwards).
+pub(crate) fn write_pair(w: &mut Writer, id: AvId, value: impl FnOnce(&mut Writer)) -> Result<()> {
+    w.u16_le(id.0);
+    let len_at = w.len();
+    w.u16_le(0);
+    let start = w.len();
+    value(w);
+    let len = u16::try_from(w.len().saturating_sub(start))
+        .map_err(|_| Error::invalid_token("AV pair value is longer than 65535 bytes"))?;
+    w.patch(len_at, &len.to_le_bytes())
+}
+
+/// The error detail of a text pair that is odd-length or invalid UTF-16.
+const fn text_detail(id: AvId) -> &'static str {
+    match id {
+        AvId::NB_COMPUTER_NAME => "AV pair MsvAvNbComputerName is odd-length or invalid UTF-16",
+        AvId::NB_DOMAIN_NAME => "AV pair MsvAvNbDomainName is odd-length or invalid UTF-16",
+        AvId::DNS_COMPUTER_NAME => "AV pair MsvAvDnsComputerName is odd-length or invalid UTF-16",
+        AvId::DNS_DOMAIN_NAME => "AV pair MsvAvDnsDomainName is odd-length or invalid UTF-16",
+        AvId::DNS_TREE_NAME => "AV pair MsvAvDnsTreeName is odd-length or invalid UTF-16",
+        _ => "AV pair MsvAvTargetName is odd-length or invalid UTF-16",
+    }
+}
+
+/// The value of one AV pair, checked where it lies in the message and not copied: what
+/// the state machines read (the owned [`AvPair`] is this plus copies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AvValue<'a> {
+    /// A name or `MsvAvTargetName`: UTF-16LE, checked to decode.
+    Text(&'a [u8]),
+    Flags(AvFlags),
+    Timestamp(FileTime),
+    SingleHost(SingleHost),
+    ChannelBindings([u8; 16]),
+    /// An id MS-NLMP does not define.
+    Unknown(&'a [u8]),
+}
+
+impl<'a> AvValue<'a> {
+    /// Checks `value` as the value of a pair with id `id` (MS-NLMP 2.2.2.1); every
+    /// malformed value is an error naming the pair.
+    fn parse(id: AvId, value: &'a [u8]) -> Result<Self> {
+        Ok(match id {
+            AvId::NB_COMPUTER_NAME
+            | AvId::NB_DOMAIN_NAME
+            | AvId::DNS_COMPUTER_NAME
+            | AvId::DNS_DOMAIN_NAME
+            | AvId::DNS_TREE_NAME
+            | AvId::TARGET_NAME => Self::Text(check_utf16le(value, text_detail(id))?),
+            AvId::FLAGS => Self::Flags(AvFlags::from_bits_retain(u32::from_le_bytes(fixed(
+                value,
+                "AV pair MsvAvFlags value is not 4 bytes",
+            )?))),
+            AvId::TIMESTAMP => Self::Timestamp(FileTime(u64::from_le_bytes(fixed(
+                value,
+                "AV pair MsvAvTimestamp value is not 8 bytes",
+            )?))),
+            AvId::SINGLE_HOST => Self::SingleHost(SingleHost::decode(value)?),
+            AvId::CHANNEL_BINDINGS => Self::ChannelBindings(fixed(
+                value,
+                "AV pair MsvAvChannelBindings value is not 16 bytes",
+            )?),
+            // MS-NLMP 2.2.2.1 (and EOL is handled by the caller): unknown ids are ignored.
+            _ => Self::Unknown(value),
+        })
+    }
+}
+
+/// An AV pair list read in place: every pair checked as [`AvPairs::decode`] checks it,
+/// nothing copied. The state machines read the few pairs they need from it, and the
+/// client copies the server's pairs into its NTLMv2 blob byte for byte.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AvList<'a> {
+    /// The pairs before `MsvAvEOL`.
+    pairs: &'a [u8],
+}
+
+impl<'a> AvList<'a> {
+    /// Checks a list; returns it and how many bytes it took, `MsvAvEOL` included. Bytes
+    /// after `MsvAvEOL` are not part of it.
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<(Self, usize)> {
+        const NO_EOL: &str = "AV list without MsvAvEOL";
+        let mut r = Reader::new(bytes);
+        loop {
+            let at = r.position();
+            let id = r.u16_le(NO_EOL)?;
+            let len = r.u16_le(NO_EOL)?;
+            let value = r.take(usize::from(len), "AV pair AvLen past end of AV list")?;
+            if AvId(id) == AvId::EOL {
+                let pairs = bytes.get(..at).unwrap_or_default();
+                return Ok((Self { pairs }, r.position()));
+            }
+            AvValue::parse(AvId(id), value)?;
         }
-        let len = u16::try_from(w.len().saturating_sub(start))
-            .map_err(|_| Error::invalid_token("AV pair value is longer than 65535 bytes"))?;
-        w.patch(len_at, &len.to_le_bytes())
+    }
+
+    /// The pairs in order, each as its id, its value bytes and its bytes on the wire.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (AvId, &'a [u8], &'a [u8])> {
+        let mut r = Reader::new(self.pairs);
+        core::iter::from_fn(move || {
+            // Checked by `parse`: none of these fails.
+            let at = r.position();
+            let id = AvId(r.u16_le("").ok()?);
+            let len = r.u16_le("").ok()?;
+            let value = r.take(usize::from(len), "").ok()?;
+            Some((id, value, self.pairs.get(at..r.position())?))
+        })
+    }
+
+    /// The value of the first pair with id `id`.
+    fn find(&self, id: AvId) -> Option<AvValue<'a>> {
+        let (_, value, _) = self.iter().find(|(found, _, _)| *found == id)?;
+        AvValue::parse(id, value).ok()
+    }
+
+    /// `MsvAvFlags`.
+    pub(crate) fn flags(&self) -> Option<AvFlags> {
+        match self.find(AvId::FLAGS)? {
+            AvValue::Flags(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// `MsvAvTimestamp`.
+    pub(crate) fn timestamp(&self) -> Option<FileTime> {
+        match self.find(AvId::TIMESTAMP)? {
+            AvValue::Timestamp(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// `MsvAvChannelBindings`.
+    pub(crate) fn channel_bindings(&self) -> Option<[u8; 16]> {
+        match self.find(AvId::CHANNEL_BINDINGS)? {
+            AvValue::ChannelBindings(cb) => Some(cb),
+            _ => None,
+        }
+    }
+
+    /// `MsvAvTargetName`, decoded.
+    pub(crate) fn target_name(&self) -> Result<Option<String>> {
+        match self.find(AvId::TARGET_NAME) {
+            Some(AvValue::Text(units)) => {
+                utf16le_to_string(units, text_detail(AvId::TARGET_NAME)).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 }
 
@@ -293,18 +419,15 @@ impl AvPairs {
 
     /// Decodes a list and returns how many bytes it took, `MsvAvEOL` included.
     pub fn decode_prefix(bytes: &[u8]) -> Result<(Self, usize)> {
-        const NO_EOL: &str = "AV list without MsvAvEOL";
-        let mut r = Reader::new(bytes);
-        let mut pairs = Vec::new();
-        loop {
-            let id = r.u16_le(NO_EOL)?;
-            let len = r.u16_le(NO_EOL)?;
-            let value = r.take(usize::from(len), "AV pair AvLen past end of AV list")?;
-            if AvId(id) == AvId::EOL {
-                return Ok((Self(pairs), r.position()));
-            }
-            pairs.push(AvPair::decode(id, value)?);
-        }
+        let (list, len) = AvList::parse(bytes)?;
+        Ok((Self::from_list(&list)?, len))
+    }
+
+    /// The owned copy of a list read in place.
+    pub(crate) fn from_list(list: &AvList<'_>) -> Result<Self> {
+        list.iter()
+            .map(|(id, value, _)| AvPair::from_value(id, AvValue::parse(id, value)?))
+            .collect()
     }
 
     /// The length of the encoded list, `MsvAvEOL` included.

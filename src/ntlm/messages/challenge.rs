@@ -4,8 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, decode_text, open, text_len,
-    write_text,
+    AvList, AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text,
+    open, text_len, write_text,
 };
 use crate::codec::{Layout, SecurityBuffer};
 use crate::error::Result;
@@ -47,25 +47,16 @@ pub struct ChallengeMessage {
 impl ChallengeMessage {
     /// Decodes a CHALLENGE_MESSAGE.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = open(bytes, &KIND, HEADER_LEN)?;
-        let target_name = r.security_buffer(KIND.short)?;
-        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
-        let server_challenge = r.array(KIND.short)?;
-        let reserved = r.array(KIND.short)?;
-        let target_info = r.security_buffer(KIND.short)?;
-        // MS-NLMP 2.2.1.2: Version is present only when NTLMSSP_NEGOTIATE_VERSION is set.
-        let version = if flags.contains(NegotiateFlags::VERSION) {
-            Some(Version::read(&mut r, KIND.short)?)
-        } else {
-            None
-        };
-        let unicode = flags.contains(NegotiateFlags::UNICODE);
-        let target_name =
-            decode_text(target_name.resolve(bytes, TARGET_NAME.bounds)?, unicode, &TARGET_NAME)?;
-        let target_info = target_info.resolve(bytes, TARGET_INFO.bounds)?;
-        let target_info =
-            if target_info.is_empty() { None } else { Some(AvPairs::decode(target_info)?) };
-        Ok(Self { flags, target_name, server_challenge, reserved, target_info, version })
+        let view = ChallengeView::parse(bytes)?;
+        let unicode = view.flags.contains(NegotiateFlags::UNICODE);
+        Ok(Self {
+            flags: view.flags,
+            target_name: decode_text(view.target_name, unicode, &TARGET_NAME)?,
+            server_challenge: view.server_challenge,
+            reserved: view.reserved,
+            target_info: view.target_info.as_ref().map(AvPairs::from_list).transpose()?,
+            version: view.version,
+        })
     }
 
     /// Encodes the message; fails if a field is longer than 65535 bytes, or the target
@@ -100,5 +91,42 @@ impl ChallengeMessage {
             pairs.write(&mut w)?;
         }
         layout.finish(w)
+    }
+}
+
+/// A CHALLENGE message read in place: checked as [`ChallengeMessage::decode`] checks it,
+/// nothing copied. What the client reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChallengeView<'a> {
+    pub(crate) flags: NegotiateFlags,
+    /// `TargetName`, checked to decode.
+    target_name: &'a [u8],
+    pub(crate) server_challenge: [u8; 8],
+    reserved: [u8; 8],
+    pub(crate) target_info: Option<AvList<'a>>,
+    version: Option<Version>,
+}
+
+impl<'a> ChallengeView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let mut r = open(bytes, &KIND, HEADER_LEN)?;
+        let target_name = r.security_buffer(KIND.short)?;
+        let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
+        let server_challenge = r.array(KIND.short)?;
+        let reserved = r.array(KIND.short)?;
+        let target_info = r.security_buffer(KIND.short)?;
+        // MS-NLMP 2.2.1.2: Version is present only when NTLMSSP_NEGOTIATE_VERSION is set.
+        let version = if flags.contains(NegotiateFlags::VERSION) {
+            Some(Version::read(&mut r, KIND.short)?)
+        } else {
+            None
+        };
+        let unicode = flags.contains(NegotiateFlags::UNICODE);
+        let target_name =
+            check_text(target_name.resolve(bytes, TARGET_NAME.bounds)?, unicode, &TARGET_NAME)?;
+        let target_info = target_info.resolve(bytes, TARGET_INFO.bounds)?;
+        let target_info =
+            if target_info.is_empty() { None } else { Some(AvList::parse(target_info)?.0) };
+        Ok(Self { flags, target_name, server_challenge, reserved, target_info, version })
     }
 }

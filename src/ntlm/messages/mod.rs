@@ -19,7 +19,7 @@
 
 use alloc::string::String;
 
-use crate::codec::{Reader, Writer, utf16le_len, utf16le_to_string};
+use crate::codec::{Reader, Writer, check_utf16le, utf16le_len, utf16le_to_string};
 use crate::error::{Error, Result};
 
 /// The static error details of one message kind, so that every error names its message.
@@ -72,10 +72,14 @@ mod ntlmv2;
 mod version;
 
 pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
+pub(crate) use authenticate::{AuthenticateParts, AuthenticateView};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
+pub(crate) use av_pairs::{AvList, write_pair};
 pub use challenge::ChallengeMessage;
+pub(crate) use challenge::ChallengeView;
 pub use negotiate::NegotiateMessage;
 pub use ntlmv2::{NtlmV2ClientChallenge, NtlmV2Response};
+pub(crate) use ntlmv2::{ResponseView, write_blob};
 pub use version::Version;
 
 /// The signature every NTLM message starts with (MS-NLMP 2.2.1).
@@ -122,6 +126,11 @@ fn open<'a>(bytes: &'a [u8], kind: &Kind, fixed_len: usize) -> Result<Reader<'a>
         return Err(Error::invalid_token(kind.short));
     }
     Ok(r)
+}
+
+/// Checks that a string field decodes (see [`decode_text`]), without decoding it.
+fn check_text<'a>(bytes: &'a [u8], unicode: bool, field: &Field) -> Result<&'a [u8]> {
+    if unicode { check_utf16le(bytes, field.text) } else { Ok(bytes) }
 }
 
 /// Decodes a string field: UTF-16LE when `unicode`, else OEM read as Latin-1.

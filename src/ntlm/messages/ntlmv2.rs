@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 
 use super::AvPairs;
+use super::av_pairs::AvList;
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
@@ -35,14 +36,7 @@ impl NtlmV2ClientChallenge {
     pub fn new(timestamp: FileTime, client_challenge: [u8; 8], av_pairs: AvPairs) -> Result<Self> {
         let len = Self::FIXED_LEN.saturating_add(av_pairs.encoded_len()).saturating_add(4);
         let mut w = Writer::with_capacity(len);
-        w.u8(Self::RESP_TYPE)
-            .u8(Self::RESP_TYPE)
-            .bytes(&[0; 6])
-            .u64_le(timestamp.0)
-            .bytes(&client_challenge)
-            .bytes(&[0; 4]);
-        av_pairs.write(&mut w)?;
-        w.bytes(&[0; 4]);
+        write_blob(&mut w, timestamp, &client_challenge, |w| av_pairs.write(w))?;
         Ok(Self {
             resp_type: Self::RESP_TYPE,
             hi_resp_type: Self::RESP_TYPE,
@@ -56,21 +50,13 @@ impl NtlmV2ClientChallenge {
     /// Decodes a client challenge and keeps its bytes, including whatever follows the
     /// `MsvAvEOL` (normally `Z(4)`), as [`raw`](Self::raw).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
-        let mut r = Reader::new(bytes);
-        let resp_type = r.u8(SHORT)?;
-        let hi_resp_type = r.u8(SHORT)?;
-        r.take(6, SHORT)?;
-        let timestamp = FileTime(r.u64_le(SHORT)?);
-        let client_challenge = r.array(SHORT)?;
-        r.take(4, SHORT)?;
-        let (av_pairs, _) = AvPairs::decode_prefix(r.rest())?;
+        let view = BlobView::parse(bytes)?;
         Ok(Self {
-            resp_type,
-            hi_resp_type,
-            timestamp,
-            client_challenge,
-            av_pairs,
+            resp_type: view.resp_type,
+            hi_resp_type: view.hi_resp_type,
+            timestamp: view.timestamp,
+            client_challenge: view.client_challenge,
+            av_pairs: AvPairs::from_list(&view.av_pairs)?,
             raw: bytes.to_vec(),
         })
     }
@@ -122,13 +108,8 @@ impl NtlmV2Response {
 
     /// Decodes an `NtChallengeResponse` as NTLMv2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < Self::FIXED_LEN {
-            return Err(Error::invalid_token("NTLMv2 response shorter than its fixed header"));
-        }
-        let mut r = Reader::new(bytes);
-        let nt_proof_str = r.array("NTLMv2 response shorter than its fixed header")?;
-        let blob = NtlmV2ClientChallenge::decode(r.rest())?;
-        Ok(Self { nt_proof_str, blob })
+        let (nt_proof_str, blob) = split_response(bytes)?;
+        Ok(Self { nt_proof_str, blob: NtlmV2ClientChallenge::decode(blob)? })
     }
 
     /// `NTProofStr` followed by the client challenge's bytes.
@@ -137,4 +118,77 @@ impl NtlmV2Response {
         w.bytes(&self.nt_proof_str).bytes(self.blob.raw());
         w.into_vec()
     }
+}
+
+/// `NTProofStr` and the client challenge's bytes of an NTLMv2 `NtChallengeResponse`.
+fn split_response(bytes: &[u8]) -> Result<([u8; 16], &[u8])> {
+    const SHORT: &str = "NTLMv2 response shorter than its fixed header";
+    if bytes.len() < NtlmV2Response::FIXED_LEN {
+        return Err(Error::invalid_token(SHORT));
+    }
+    let mut r = Reader::new(bytes);
+    Ok((r.array(SHORT)?, r.rest()))
+}
+
+/// An NTLMv2 client challenge read in place: checked as
+/// [`NtlmV2ClientChallenge::decode`] checks it, nothing copied.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BlobView<'a> {
+    pub(crate) resp_type: u8,
+    pub(crate) hi_resp_type: u8,
+    pub(crate) timestamp: FileTime,
+    pub(crate) client_challenge: [u8; 8],
+    pub(crate) av_pairs: AvList<'a>,
+    /// The exact bytes, from `RespType` to the end: the input of `NTProofStr`.
+    pub(crate) raw: &'a [u8],
+}
+
+impl<'a> BlobView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
+        let mut r = Reader::new(bytes);
+        let resp_type = r.u8(SHORT)?;
+        let hi_resp_type = r.u8(SHORT)?;
+        r.take(6, SHORT)?;
+        let timestamp = FileTime(r.u64_le(SHORT)?);
+        let client_challenge = r.array(SHORT)?;
+        r.take(4, SHORT)?;
+        let (av_pairs, _) = AvList::parse(r.rest())?;
+        Ok(Self { resp_type, hi_resp_type, timestamp, client_challenge, av_pairs, raw: bytes })
+    }
+}
+
+/// An NTLMv2 `NtChallengeResponse` read in place: what the server verifies.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ResponseView<'a> {
+    pub(crate) nt_proof_str: [u8; 16],
+    pub(crate) blob: BlobView<'a>,
+}
+
+impl<'a> ResponseView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let (nt_proof_str, blob) = split_response(bytes)?;
+        Ok(Self { nt_proof_str, blob: BlobView::parse(blob)? })
+    }
+}
+
+/// Appends an NTLMv2 client challenge (MS-NLMP 3.3.2) to `w`:
+/// `01 01 Z(6) Time ClientChallenge Z(4) AvPairs Z(4)`, where `pairs` writes the AV pairs
+/// and their `MsvAvEOL`.
+pub(crate) fn write_blob(
+    w: &mut Writer,
+    timestamp: FileTime,
+    client_challenge: &[u8; 8],
+    pairs: impl FnOnce(&mut Writer) -> Result<()>,
+) -> Result<()> {
+    let resp_type = NtlmV2ClientChallenge::RESP_TYPE;
+    w.u8(resp_type)
+        .u8(resp_type)
+        .bytes(&[0; 6])
+        .u64_le(timestamp.0)
+        .bytes(client_challenge)
+        .bytes(&[0; 4]);
+    pairs(w)?;
+    w.bytes(&[0; 4]);
+    Ok(())
 }
