@@ -22,14 +22,15 @@ mod export;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::codec::{Writer, utf16le_len};
 use crate::creds::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::Completed;
 use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateView, AvFlags, AvList, AvPair, AvPairs, ChallengeMessage, NegotiateMessage,
-    ResponseView, Version, around_mic,
+    AuthenticateView, AvFlags, AvId, AvList, AvPair, ChallengeParts, NegotiateMessage,
+    ResponseView, TargetInfo, Version, around_mic, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::rand::Random;
@@ -158,10 +159,35 @@ pub struct PassThroughRequest {
 }
 
 struct Pending {
-    negotiate: Vec<u8>,
-    challenge: Vec<u8>,
+    /// NEGOTIATE ‖ CHALLENGE as they travelled: how the MIC begins, kept in one buffer.
+    messages: Vec<u8>,
+    negotiate_len: usize,
     server_challenge: [u8; 8],
     flags: NegotiateFlags,
+}
+
+impl Pending {
+    fn new(
+        negotiate: &[u8],
+        challenge: &[u8],
+        server_challenge: [u8; 8],
+        flags: NegotiateFlags,
+    ) -> Self {
+        let mut messages = Vec::with_capacity(negotiate.len().saturating_add(challenge.len()));
+        messages.extend_from_slice(negotiate);
+        messages.extend_from_slice(challenge);
+        Self { messages, negotiate_len: negotiate.len(), server_challenge, flags }
+    }
+
+    /// The NEGOTIATE (empty in datagram mode).
+    fn negotiate(&self) -> &[u8] {
+        self.messages.get(..self.negotiate_len).unwrap_or_default()
+    }
+
+    /// The CHALLENGE.
+    fn challenge(&self) -> &[u8] {
+        self.messages.get(self.negotiate_len..).unwrap_or_default()
+    }
 }
 
 /// An AUTHENTICATE waiting for credentials: its bytes as received (the MIC covers them, and
@@ -272,7 +298,7 @@ impl ServerContext {
                     | NegotiateFlags::SIGN
                     | NegotiateFlags::SEAL
                     | NegotiateFlags::DATAGRAM;
-                this.issue_challenge(Vec::new(), offer, now, rng)
+                this.issue_challenge(&[], offer, now, rng)
             }
             _ => Err(Error::new(ErrorKind::OutOfSequence, "datagram start in the wrong state")),
         })
@@ -332,13 +358,13 @@ impl ServerContext {
                 "NEGOTIATE does not offer the flags the server requires",
             ));
         }
-        self.issue_challenge(input.to_vec(), offered, now, rng)
+        self.issue_challenge(input, offered, now, rng)
     }
 
     /// Chooses the flags from the client's offer (MS-NLMP 3.2.5.1.1) and builds CHALLENGE.
     fn issue_challenge(
         &self,
-        negotiate: Vec<u8>,
+        negotiate: &[u8],
         offered: NegotiateFlags,
         now: FileTime,
         rng: &mut dyn Random,
@@ -367,36 +393,59 @@ impl ServerContext {
         }
         let mut server_challenge = [0u8; 8];
         rng.fill_bytes(&mut server_challenge);
-        let message = ChallengeMessage {
+        let message = ChallengeParts {
             flags,
-            target_name: self.config.nb_domain_name.clone(),
-            server_challenge,
-            reserved: [0; 8],
-            target_info: Some(self.target_info(now)),
+            target_name: &self.config.nb_domain_name,
+            server_challenge: &server_challenge,
+            reserved: &[0; 8],
+            target_info: Some(TargetInfo {
+                len: self.target_info_len(),
+                write: &|w| self.write_target_info(w, now),
+            }),
             version: Some(self.config.version),
         };
         let challenge = message.encode()?;
-        let pending = Pending { negotiate, challenge: challenge.clone(), server_challenge, flags };
+        let pending = Pending::new(negotiate, &challenge, server_challenge, flags);
         Ok((ServerStep::Continue(challenge), State::ChallengeSent(pending)))
     }
 
-    fn target_info(&self, now: FileTime) -> AvPairs {
+    /// The names of TargetInfo, in the order Windows sends them; absent ones are `None`.
+    fn target_names(&self) -> [(AvId, Option<&str>); 5] {
         let c = &self.config;
-        let mut pairs = AvPairs::new();
-        pairs.push(AvPair::NbDomainName(c.nb_domain_name.clone()));
-        pairs.push(AvPair::NbComputerName(c.nb_computer_name.clone()));
-        if let Some(name) = &c.dns_domain_name {
-            pairs.push(AvPair::DnsDomainName(name.clone()));
-        }
-        if let Some(name) = &c.dns_computer_name {
-            pairs.push(AvPair::DnsComputerName(name.clone()));
-        }
-        if let Some(name) = &c.dns_tree_name {
-            pairs.push(AvPair::DnsTreeName(name.clone()));
+        [
+            (AvId::NB_DOMAIN_NAME, Some(c.nb_domain_name.as_str())),
+            (AvId::NB_COMPUTER_NAME, Some(c.nb_computer_name.as_str())),
+            (AvId::DNS_DOMAIN_NAME, c.dns_domain_name.as_deref()),
+            (AvId::DNS_COMPUTER_NAME, c.dns_computer_name.as_deref()),
+            (AvId::DNS_TREE_NAME, c.dns_tree_name.as_deref()),
+        ]
+    }
+
+    /// The length of what [`write_target_info`](Self::write_target_info) writes.
+    fn target_info_len(&self) -> usize {
+        const PAIR_HEADER: usize = 4;
+        const TIMESTAMP_PAIR: usize = PAIR_HEADER + 8;
+        const EOL: usize = PAIR_HEADER;
+        let names = self.target_names().into_iter().filter_map(|(_, name)| name);
+        names.fold(TIMESTAMP_PAIR + EOL, |len, name| {
+            len.saturating_add(PAIR_HEADER).saturating_add(utf16le_len(name))
+        })
+    }
+
+    /// TargetInfo (MS-NLMP 3.2.5.1.1), written straight into the CHALLENGE: the names,
+    /// then MsvAvTimestamp, then MsvAvEOL.
+    fn write_target_info(&self, w: &mut Writer, now: FileTime) -> Result<()> {
+        for (id, name) in self.target_names() {
+            if let Some(name) = name {
+                write_pair(w, id, |w| {
+                    w.utf16le(name);
+                })?;
+            }
         }
         // Always sent: it obliges the client to send a MIC (MS-NLMP 3.1.5.1.2).
-        pairs.push(AvPair::Timestamp(now));
-        pairs
+        AvPair::Timestamp(now).write(w)?;
+        w.u16_le(AvId::EOL.0).u16_le(0);
+        Ok(())
     }
 
     fn receive_authenticate(&self, pending: Pending, input: &[u8]) -> Result<(ServerStep, State)> {
@@ -632,10 +681,8 @@ impl ServerContext {
             return Err(Error::new(ErrorKind::LogonDenied, "AUTHENTICATE MIC required but absent"));
         };
         let (before, after) = around_mic(r.bytes)?;
-        let expected = crypto::hmac_md5(
-            exported.as_bytes(),
-            &[&r.pending.negotiate, &r.pending.challenge, before, &[0; 16], after],
-        );
+        let expected =
+            crypto::hmac_md5(exported.as_bytes(), &[&r.pending.messages, before, &[0; 16], after]);
         if crypto::ct_eq(&expected, &received_mic) {
             Ok(())
         } else {

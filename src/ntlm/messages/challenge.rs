@@ -7,7 +7,7 @@ use super::{
     AvList, AvPairs, CHALLENGE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text,
     open, text_len, write_text,
 };
-use crate::codec::{Layout, SecurityBuffer};
+use crate::codec::{Layout, SecurityBuffer, Writer};
 use crate::error::Result;
 use crate::flags::NegotiateFlags;
 
@@ -62,6 +62,45 @@ impl ChallengeMessage {
     /// Encodes the message; fails if a field is longer than 65535 bytes, or the target
     /// name is not Latin-1 without the `UNICODE` flag, or an AV pair cannot be encoded.
     pub fn encode(&self) -> Result<Vec<u8>> {
+        let write = |w: &mut Writer| match &self.target_info {
+            Some(pairs) => pairs.write(w),
+            None => Ok(()),
+        };
+        ChallengeParts {
+            flags: self.flags,
+            target_name: &self.target_name,
+            server_challenge: &self.server_challenge,
+            reserved: &self.reserved,
+            target_info: self
+                .target_info
+                .as_ref()
+                .map(|pairs| TargetInfo { len: pairs.encoded_len(), write: &write }),
+            version: self.version,
+        }
+        .encode()
+    }
+}
+
+/// `TargetInfo` to encode: its length, and what writes it (`MsvAvEOL` included).
+pub(crate) struct TargetInfo<'a> {
+    pub(crate) len: usize,
+    pub(crate) write: &'a dyn Fn(&mut Writer) -> Result<()>,
+}
+
+/// The fields of a CHALLENGE message to encode, borrowed: the server writes its
+/// `TargetInfo` straight into the message rather than building an [`AvPairs`] first.
+pub(crate) struct ChallengeParts<'a> {
+    pub(crate) flags: NegotiateFlags,
+    pub(crate) target_name: &'a str,
+    pub(crate) server_challenge: &'a [u8; 8],
+    pub(crate) reserved: &'a [u8; 8],
+    pub(crate) target_info: Option<TargetInfo<'a>>,
+    pub(crate) version: Option<Version>,
+}
+
+impl ChallengeParts<'_> {
+    /// Encodes the message as [`ChallengeMessage::encode`] describes.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         let header_len = match self.version {
             Some(_) => HEADER_WITH_VERSION_LEN,
             None => HEADER_LEN,
@@ -69,9 +108,9 @@ impl ChallengeMessage {
         let unicode = self.flags.contains(NegotiateFlags::UNICODE);
         let mut layout = Layout::new(header_len);
         let target_name = layout
-            .field(text_len(&self.target_name, unicode, &TARGET_NAME)?, TARGET_NAME.too_long)?;
+            .field(text_len(self.target_name, unicode, &TARGET_NAME)?, TARGET_NAME.too_long)?;
         let target_info = match &self.target_info {
-            Some(pairs) => layout.field(pairs.encoded_len(), TARGET_INFO.too_long)?,
+            Some(info) => layout.field(info.len, TARGET_INFO.too_long)?,
             None => SecurityBuffer::default(),
         };
         let mut w = layout.writer();
@@ -79,16 +118,16 @@ impl ChallengeMessage {
             .u32_le(CHALLENGE_TYPE)
             .security_buffer(target_name)
             .u32_le(self.flags.bits())
-            .bytes(&self.server_challenge)
-            .bytes(&self.reserved)
+            .bytes(self.server_challenge)
+            .bytes(self.reserved)
             .security_buffer(target_info);
         if let Some(version) = self.version {
             w.bytes(&version.encode());
         }
         layout.at_payload(&w)?;
-        write_text(&mut w, &self.target_name, unicode);
-        if let Some(pairs) = &self.target_info {
-            pairs.write(&mut w)?;
+        write_text(&mut w, self.target_name, unicode);
+        if let Some(info) = &self.target_info {
+            (info.write)(&mut w)?;
         }
         layout.finish(w)
     }

@@ -76,7 +76,7 @@ pub(crate) use authenticate::{AuthenticateParts, AuthenticateView};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
 pub(crate) use av_pairs::{AvList, write_pair};
 pub use challenge::ChallengeMessage;
-pub(crate) use challenge::ChallengeView;
+pub(crate) use challenge::{ChallengeParts, ChallengeView, TargetInfo};
 pub use negotiate::NegotiateMessage;
 pub use ntlmv2::{NtlmV2ClientChallenge, NtlmV2Response};
 pub(crate) use ntlmv2::{ResponseView, write_blob};

@@ -31,12 +31,12 @@ impl ServerContext {
                 ));
             }
         };
-        let strings = export::byte_strings_len(&[&pending.negotiate, &pending.challenge])?;
+        let strings = export::byte_strings_len(&[pending.negotiate(), pending.challenge()])?;
         let len = export::sum(&[FIXED_LEN, strings])?;
         let mut out = ExportWriter::new(ExportKind::NtlmServer, len)?;
         out.writer().u32_le(pending.flags.bits()).bytes(&pending.server_challenge);
-        out.byte_string(&pending.negotiate)?;
-        out.byte_string(&pending.challenge)?;
+        out.byte_string(pending.negotiate())?;
+        out.byte_string(pending.challenge())?;
         out.finish()
     }
 
@@ -72,12 +72,7 @@ impl ServerContext {
                 "NTLM server export: flags differ from the CHALLENGE's",
             ));
         }
-        let pending = Pending {
-            negotiate: negotiate.to_vec(),
-            challenge: challenge.to_vec(),
-            server_challenge,
-            flags,
-        };
+        let pending = Pending::new(negotiate, challenge, server_challenge, flags);
         Ok(Self { config, state: State::ChallengeSent(pending) })
     }
 }
