@@ -270,11 +270,17 @@ impl Field {
 /// The DER of a MechTypeList (`SEQUENCE OF OBJECT IDENTIFIER`), over which the mechListMIC is
 /// computed (RFC 4178 §5: "the DER encoding of the MechTypeList" as sent by the initiator).
 pub fn encode_mech_type_list(mech_types: &[Oid]) -> Vec<u8> {
-    let mut contents = Vec::new();
+    // Sized first, written once into one buffer.
+    let oids = mech_types
+        .iter()
+        .map(|oid| der::tlv_len(oid.as_der_contents().len()))
+        .fold(0usize, usize::saturating_add);
+    let mut out = Vec::with_capacity(der::tlv_len(oids));
+    der::push_header(&mut out, tag::SEQUENCE, oids);
     for oid in mech_types {
-        der::push_tlv(&mut contents, tag::OBJECT_IDENTIFIER, oid.as_der_contents());
+        der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid.as_der_contents());
     }
-    der::tlv(tag::SEQUENCE, &contents)
+    out
 }
 
 pub(crate) fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
