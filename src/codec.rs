@@ -395,4 +395,40 @@ mod tests {
         assert!(utf16le_to_string(&[0x00, 0xd8], "lone surrogate").is_err());
         assert_eq!(string_to_utf16le("Aé"), vec![0x41, 0, 0xe9, 0]);
     }
+
+    #[test]
+    fn utf16_check_names_each_surrogate_fault() {
+        for bad in [
+            &[0x00, 0xd8][..],                     // high surrogate at the end
+            &[0x00, 0xdc, 0x41, 0x00],             // low surrogate alone
+            &[0x00, 0xd8, 0x41, 0x00],             // high surrogate before a non-surrogate
+            &[0x00, 0xd8, 0x00, 0xd8, 0x00, 0xdc], // two highs, one low
+            &[0x41, 0x00, 0x42],                   // odd length
+        ] {
+            assert_eq!(check_utf16le(bad, "bad").unwrap_err().detail(), "bad", "{bad:02x?}");
+        }
+        let pair = [0x3d, 0xd8, 0x00, 0xde, 0x41, 0x00]; // U+1F600, 'A'
+        assert_eq!(check_utf16le(&pair, "ok").unwrap(), pair);
+        assert_eq!(utf16le_to_string(&pair, "ok").unwrap(), "\u{1F600}A");
+    }
+
+    proptest::proptest! {
+        /// The in-place check (what the handshake runs) accepts exactly what the decoder
+        /// decodes; units are drawn with surrogates over-represented.
+        #[test]
+        fn utf16_check_agrees_with_decoding(
+            units in proptest::collection::vec(
+                proptest::prop_oneof![0u16..0x80, 0xd800u16..0xe000, proptest::num::u16::ANY],
+                0..12,
+            ),
+            odd in proptest::bool::ANY,
+        ) {
+            let mut bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            if odd {
+                bytes.push(0x41);
+            }
+            let decoded = utf16le_to_string(&bytes, "f");
+            proptest::prop_assert_eq!(check_utf16le(&bytes, "f").is_ok(), decoded.is_ok());
+        }
+    }
 }
