@@ -459,6 +459,17 @@ impl Rc4 {
         Self { s: IDENTITY, i: 0, j: 0 }
     }
 
+    /// [`new`](Self::new) on the heap: the state is keyed in its own block rather than
+    /// built on the stack and copied there.
+    pub(crate) fn boxed(key: &[u8]) -> Result<alloc::boxed::Box<Self>> {
+        // Zeros only until `rekey` overwrites the whole state, starting from the identity
+        // permutation; an error drops the box unkeyed and unseen. A zeroed block is what
+        // the compiler can allocate in place (a constant state went through the stack).
+        let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0 });
+        rc4.rekey(key)?;
+        Ok(rc4)
+    }
+
     /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by
     /// `key` (RC4Init on an existing handle). Nothing of the previous keystream survives, and
     /// the 1 KiB state is not copied around, which a boxed handle relies on.

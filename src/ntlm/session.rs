@@ -143,19 +143,17 @@ impl Half {
     /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
     /// keyed on the first message and cloned per message.
     ///
-    /// Boxed, and the RC4 state keyed once in the box: every key of a direction lives in one
-    /// heap block that is wiped in place on drop, and moving a session (or splitting it)
-    /// moves pointers, never key material.
+    /// Boxed, with the RC4 state keyed once in a block of its own: every key of a direction
+    /// lives on the heap and is wiped in place on drop, and moving a session (or splitting
+    /// it) moves pointers, never key material.
     fn boxed(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Box<Self>> {
         let signer = Signer::new(sign_key(key, direction));
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
-        let mut half = Box::new(Self {
+        Ok(Box::new(Self {
             policy: Policy::from_flags(flags),
             chan: Channel::new(Mac::Hmac { signer, key_exch }),
-            cipher: Cipher::unkeyed(seal_key(flags, key, direction)),
-        });
-        half.cipher.keyed_in_place()?;
-        Ok(half)
+            cipher: Cipher::new(seal_key(flags, key, direction))?,
+        }))
     }
 
     fn dir(&mut self) -> Dir<'_> {
@@ -274,8 +272,7 @@ fn legacy(flags: NegotiateFlags, key: &SessionKey) -> Result<Inner> {
         ));
     }
     // The one key: SEALKEY without ESS does not depend on the direction.
-    let mut cipher = Box::new(Cipher::unkeyed(seal_key(flags, key, Direction::ClientToServer)));
-    cipher.keyed_in_place()?;
+    let cipher = Box::new(Cipher::new(seal_key(flags, key, Direction::ClientToServer))?);
     Ok(Inner::Legacy {
         policy,
         send: Channel::new(Mac::Crc32),

@@ -1,6 +1,7 @@
 //! The per-direction machinery behind [`Session`](super::Session): checksums, RC4 handles,
 //! sequence numbers, and the sign / verify / seal / unseal steps of MS-NLMP 3.4.
 
+use alloc::boxed::Box;
 use core::fmt;
 
 use zeroize::Zeroize;
@@ -186,24 +187,20 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 
 /// An RC4 handle and the sealing key it is (re)initialised from.
 ///
-/// Made unkeyed and keyed where it will live ([`keyed_in_place`](Self::keyed_in_place)):
-/// the sessions keep their ciphers on the heap, so the 1 KiB keystream state is neither
-/// copied around while a handshake completes nor left behind by a move.
+/// The 1 KiB keystream state lives in a heap block of its own and is keyed there: it is
+/// never copied while a handshake completes nor left behind by a move, and both it and the
+/// rest of a session direction fit the allocator's small-block caches (one 1.2 KiB block
+/// did not; BENCHMARKS.md).
 pub(super) struct Cipher {
     key: SealKey,
-    rc4: Rc4,
+    rc4: Box<Rc4>,
 }
 
 impl Cipher {
-    /// A cipher for `key` whose RC4 state is not keyed yet: call
-    /// [`keyed_in_place`](Self::keyed_in_place) once it sits where it will stay.
-    pub(super) const fn unkeyed(key: SealKey) -> Self {
-        Self { key, rc4: Rc4::unkeyed() }
-    }
-
-    /// RC4Init(Handle, SealingKey), in place.
-    pub(super) fn keyed_in_place(&mut self) -> Result<()> {
-        self.reset()
+    /// A cipher for `key`, RC4Init(Handle, SealingKey) done in the state's own block.
+    pub(super) fn new(key: SealKey) -> Result<Self> {
+        let rc4 = Rc4::boxed(key.as_bytes())?;
+        Ok(Self { key, rc4 })
     }
 
     /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC.
@@ -218,7 +215,7 @@ impl Cipher {
 
     /// Puts back a keystream position saved by a context export.
     pub(super) fn restore(&mut self, rc4: Rc4) {
-        self.rc4 = rc4;
+        *self.rc4 = rc4;
     }
 
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
