@@ -332,3 +332,14 @@ fn streamed_utf16_matches_one_buffer() {
         }
     }
 }
+
+#[test]
+fn rc4_zeroize_wipes_the_whole_state() {
+    use zeroize::Zeroize;
+    let mut rc4 = Rc4::new(b"Key").unwrap();
+    let mut data = [0u8; 3];
+    rc4.apply(&mut data); // i and j away from zero
+    assert!(rc4.export_state().iter().any(|&b| b != 0));
+    rc4.zeroize();
+    assert!(rc4.export_state().iter().all(|&b| b == 0), "every entry, i and j are zero");
+}
