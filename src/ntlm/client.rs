@@ -7,6 +7,7 @@
 //! ```
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::codec::Writer;
@@ -138,7 +139,9 @@ enum State {
 /// # Ok::<(), sspi_proto::Error>(())
 /// ```
 pub struct ClientContext {
-    creds: Credentials,
+    /// Shared with the credentials handle it came from (SSPI's AcquireCredentialsHandle):
+    /// a context does not copy the password.
+    creds: Arc<Credentials>,
     config: ClientConfig,
     state: State,
 }
@@ -161,6 +164,11 @@ impl core::fmt::Debug for ClientContext {
 impl ClientContext {
     /// A new client context for `creds`.
     pub fn new(creds: Credentials, config: ClientConfig) -> Self {
+        Self::shared(Arc::new(creds), config)
+    }
+
+    /// [`new`](Self::new) with credentials shared with other contexts.
+    pub(crate) fn shared(creds: Arc<Credentials>, config: ClientConfig) -> Self {
         Self { creds, config, state: State::Initial }
     }
 

@@ -10,6 +10,7 @@
 //! ```
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::creds::Credentials;
@@ -68,9 +69,14 @@ fn protocol_error(detail: &'static str) -> Error {
 impl NegotiateClient {
     /// A new client. Negotiate always asks NTLM for integrity, so that the mechListMIC can
     /// protect the mechanism list (MS-SPNG 3.2.5.1).
-    pub fn new(creds: Credentials, mut config: ClientConfig) -> Self {
+    pub fn new(creds: Credentials, config: ClientConfig) -> Self {
+        Self::shared(Arc::new(creds), config)
+    }
+
+    /// [`new`](Self::new) with credentials shared with other contexts.
+    pub(crate) fn shared(creds: Arc<Credentials>, mut config: ClientConfig) -> Self {
         config.request.integrity = true;
-        Self { state: State::Initial(Box::new(ClientContext::new(creds, config))) }
+        Self { state: State::Initial(Box::new(ClientContext::shared(creds, config))) }
     }
 
     /// Sets channel bindings before the AUTHENTICATE is built.

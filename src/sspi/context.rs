@@ -4,6 +4,7 @@ mod export;
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::flags::{ClientAttributes, ClientRequest, Granted, ServerAttributes, ServerRequest};
@@ -51,7 +52,8 @@ pub enum CredentialUse {
 pub struct CredentialsHandle {
     package: Package,
     usage: CredentialUse,
-    creds: Option<Credentials>,
+    /// Shared by every context made from this handle, and wiped when the last one goes.
+    creds: Option<Arc<Credentials>>,
 }
 
 impl CredentialsHandle {
@@ -65,7 +67,7 @@ impl CredentialsHandle {
         if usage != CredentialUse::Inbound && creds.is_none() {
             return Err(Error::new(ErrorKind::NoCredentials, "outbound use needs credentials"));
         }
-        Ok(Self { package, usage, creds })
+        Ok(Self { package, usage, creds: creds.map(Arc::new) })
     }
 
     /// The package these credentials are for.
@@ -500,7 +502,7 @@ impl ClientContext {
             ..options.ntlm
         };
         let inner = match package {
-            Package::Ntlm => ClientInner::Ntlm(Box::new(NtlmClient::new(creds, config))),
+            Package::Ntlm => ClientInner::Ntlm(Box::new(NtlmClient::shared(creds, config))),
             Package::Negotiate => {
                 if config.request.datagram {
                     return Err(Error::new(
@@ -508,7 +510,7 @@ impl ClientContext {
                         "Negotiate has no datagram mode",
                     ));
                 }
-                ClientInner::Negotiate(Box::new(NegotiateClient::new(creds, config)))
+                ClientInner::Negotiate(Box::new(NegotiateClient::shared(creds, config)))
             }
         };
         Ok(Self {
