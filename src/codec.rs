@@ -183,7 +183,9 @@ impl Writer {
         if s.is_ascii() {
             // The usual case (names, SPNs): each byte becomes `b, 0`.
             self.bytes.reserve(utf16le_capacity(s));
-            self.bytes.extend(s.bytes().flat_map(|b| [b, 0]));
+            for b in s.bytes() {
+                self.bytes.extend_from_slice(&[b, 0]);
+            }
         } else {
             self.bytes.reserve(utf16le_capacity(s));
             for unit in s.encode_utf16() {
@@ -195,7 +197,10 @@ impl Writer {
 
     /// Appends a security buffer header.
     pub fn security_buffer(&mut self, sb: SecurityBuffer) -> &mut Self {
-        self.u16_le(sb.len).u16_le(sb.max_len).u32_le(sb.offset)
+        let [l0, l1] = sb.len.to_le_bytes();
+        let [m0, m1] = sb.max_len.to_le_bytes();
+        let [o0, o1, o2, o3] = sb.offset.to_le_bytes();
+        self.bytes(&[l0, l1, m0, m1, o0, o1, o2, o3])
     }
 
     /// Overwrites bytes at `at` (used to patch offsets and the MIC after layout).

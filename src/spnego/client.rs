@@ -23,7 +23,7 @@ use crate::rand::Random;
 use crate::spnego::Oid;
 use crate::spnego::context::Established;
 use crate::spnego::token::{
-    NegState, NegTokenInit, NegTokenResp, NegotiationToken, encode_mech_type_list,
+    NegState, NegTokenInit, NegTokenResp, NegTokenRespView, NegotiationToken, encode_mech_type_list,
 };
 use crate::time::FileTime;
 
@@ -181,16 +181,14 @@ impl NegotiateClient {
                 return Err(protocol_error("SPNEGO server completed before NTLM did"));
             }
         }
-        if resp.supported_mech.as_ref() != Some(&Oid::NTLMSSP) {
+        if !resp.selects_ntlm() {
             return Err(Error::new(
                 ErrorKind::UnsupportedFunction,
                 "SPNEGO server selected a mechanism other than NTLM",
             ));
         }
-        let challenge = resp
-            .response_token
-            .as_deref()
-            .ok_or(protocol_error("SPNEGO server sent no NTLM CHALLENGE"))?;
+        let challenge =
+            resp.response_token.ok_or(protocol_error("SPNEGO server sent no NTLM CHALLENGE"))?;
         let ClientStep::Done(authenticate) = ntlm.step(Some(challenge), now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM did not complete on CHALLENGE"));
         };
@@ -225,7 +223,7 @@ impl NegotiateClient {
             }
             _ => return Err(protocol_error("SPNEGO final server token is not accept-completed")),
         }
-        match (&resp.mech_list_mic, sent_mic) {
+        match (resp.mech_list_mic, sent_mic) {
             (Some(mic), _) => {
                 let sig = Signature::from_slice(mic)?;
                 established.session.verify(mech_types, &sig)?;
@@ -275,13 +273,8 @@ impl NegotiateClient {
     }
 }
 
-fn expect_resp(token: &[u8]) -> Result<NegTokenResp> {
-    match NegotiationToken::decode(token)? {
-        NegotiationToken::Resp(resp) => Ok(resp),
-        NegotiationToken::Init(_) => {
-            Err(protocol_error("SPNEGO server sent a NegTokenInit mid-handshake"))
-        }
-    }
+fn expect_resp(token: &[u8]) -> Result<NegTokenRespView<'_>> {
+    NegTokenRespView::expect(token, "SPNEGO server sent a NegTokenInit mid-handshake")
 }
 
 const REENTERED: Error = Error::new(ErrorKind::InternalError, "re-entered step");

@@ -25,7 +25,9 @@ use crate::ntlm::server::{
 use crate::ntlm::session::Session;
 use crate::rand::Random;
 use crate::spnego::context::Established;
-use crate::spnego::token::{NegHints, NegState, NegTokenInit, NegTokenResp, NegotiationToken};
+use crate::spnego::token::{
+    NegHints, NegState, NegTokenInit, NegTokenResp, NegTokenRespView, NegotiationToken,
+};
 use crate::spnego::{Oid, is_raw_ntlm};
 use crate::time::FileTime;
 
@@ -136,7 +138,7 @@ impl NegotiateServer {
                 let negotiate = resp
                     .response_token
                     .ok_or(protocol_error("SPNEGO token without NTLM NEGOTIATE"))?;
-                Self::challenge(ntlm, mech_types, &negotiate, true, now, rng)
+                Self::challenge(ntlm, mech_types, negotiate, true, now, rng)
             }
             State::ChallengeSent { mut ntlm, mech_types } => {
                 let resp = expect_resp(input)?;
@@ -149,16 +151,13 @@ impl NegotiateServer {
                 let authenticate = resp
                     .response_token
                     .ok_or(protocol_error("SPNEGO token without NTLM AUTHENTICATE"))?;
-                match ntlm.step(&authenticate, now, rng)? {
+                let client_mic = resp.mech_list_mic.map(<[u8]>::to_vec);
+                match ntlm.step(authenticate, now, rng)? {
                     ServerStep::NeedCredentials(id) => Ok((
                         ServerStep::NeedCredentials(id),
-                        State::AwaitCredentials {
-                            ntlm,
-                            mech_types,
-                            client_mic: resp.mech_list_mic,
-                        },
+                        State::AwaitCredentials { ntlm, mech_types, client_mic },
                     )),
-                    ServerStep::Done(_) => Self::complete(ntlm, &mech_types, resp.mech_list_mic),
+                    ServerStep::Done(_) => Self::complete(ntlm, &mech_types, client_mic),
                     ServerStep::Continue(_) => Err(Error::new(
                         ErrorKind::InternalError,
                         "NTLM continued after AUTHENTICATE",
@@ -263,7 +262,7 @@ impl NegotiateServer {
                 ErrorKind::UnsupportedFunction,
                 "SPNEGO client offers no mechanism this server supports (NTLM only)",
             ))?;
-        let mech_types = init.mech_types_der().to_vec();
+        let mech_types = init.mech_types_der();
         match (position, init.mech_token) {
             (0, Some(negotiate)) => Self::challenge(ntlm, mech_types, &negotiate, false, now, rng),
             _ => {
@@ -373,13 +372,8 @@ fn protocol_error(detail: &'static str) -> Error {
     Error::invalid_token(detail)
 }
 
-fn expect_resp(token: &[u8]) -> Result<NegTokenResp> {
-    match NegotiationToken::decode(token)? {
-        NegotiationToken::Resp(resp) => Ok(resp),
-        NegotiationToken::Init(_) => {
-            Err(protocol_error("SPNEGO client sent a second NegTokenInit"))
-        }
-    }
+fn expect_resp(token: &[u8]) -> Result<NegTokenRespView<'_>> {
+    NegTokenRespView::expect(token, "SPNEGO client sent a second NegTokenInit")
 }
 
 const REENTERED: Error = Error::new(ErrorKind::InternalError, "re-entered step");

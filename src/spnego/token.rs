@@ -485,29 +485,16 @@ impl NegHints {
 impl NegTokenResp {
     /// Decodes a bare `[1] NegTokenResp` (`0xa1 …`); it is never GSS-framed (RFC 4178 §4.2).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        der::validate(bytes)?;
-        let inner = der::only(
-            bytes,
-            NEG_TOKEN_RESP,
-            "SPNEGO token: expected negTokenResp [1]",
-            "SPNEGO DER: trailing data after token",
-        )?;
-        let seq = der::only(
-            inner,
-            tag::SEQUENCE,
-            "SPNEGO negTokenResp [1]: expected SEQUENCE",
-            "SPNEGO negTokenResp [1]: trailing data",
-        )?;
-        let mut r = Reader::new(seq);
-        let neg_state = RESP_NEG_STATE.read(&mut r)?.map(decode_neg_state).transpose()?;
-        let supported_mech = RESP_MECH
-            .read(&mut r)?
-            .map(|c| Oid::decode_contents(c, &SUPPORTED_MECH_OID))
-            .transpose()?;
-        let response_token = RESP_TOKEN.read(&mut r)?.map(<[u8]>::to_vec);
-        let mech_list_mic = RESP_MIC.read(&mut r)?.map(<[u8]>::to_vec);
-        r.finish("SPNEGO NegTokenResp: unexpected or misordered field")?;
-        Ok(Self { neg_state, supported_mech, response_token, mech_list_mic })
+        let view = NegTokenRespView::parse(bytes)?;
+        Ok(Self {
+            neg_state: view.neg_state,
+            supported_mech: view
+                .supported_mech
+                .map(|c| Oid::decode_contents(c, &SUPPORTED_MECH_OID))
+                .transpose()?,
+            response_token: view.response_token.map(<[u8]>::to_vec),
+            mech_list_mic: view.mech_list_mic.map(<[u8]>::to_vec),
+        })
     }
 
     /// Encodes the token as a bare `[1] NegTokenResp`.
@@ -545,5 +532,61 @@ fn decode_neg_state(contents: &[u8]) -> Result<NegState> {
         [value] => NegState::from_value(*value)
             .ok_or(Error::invalid_token("SPNEGO NegTokenResp negState: unknown value")),
         _ => Err(Error::invalid_token("SPNEGO NegTokenResp negState: not a one-octet ENUMERATED")),
+    }
+}
+
+/// A `[1] NegTokenResp` read in place: checked as [`NegTokenResp::decode`] checks it, its
+/// fields borrowed from the token. What the state machines read: the NTLM token inside is
+/// handed on without a copy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NegTokenRespView<'a> {
+    pub(crate) neg_state: Option<NegState>,
+    /// The OID's contents octets, checked.
+    pub(crate) supported_mech: Option<&'a [u8]>,
+    pub(crate) response_token: Option<&'a [u8]>,
+    pub(crate) mech_list_mic: Option<&'a [u8]>,
+}
+
+impl<'a> NegTokenRespView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        der::validate(bytes)?;
+        let inner = der::only(
+            bytes,
+            NEG_TOKEN_RESP,
+            "SPNEGO token: expected negTokenResp [1]",
+            "SPNEGO DER: trailing data after token",
+        )?;
+        let seq = der::only(
+            inner,
+            tag::SEQUENCE,
+            "SPNEGO negTokenResp [1]: expected SEQUENCE",
+            "SPNEGO negTokenResp [1]: trailing data",
+        )?;
+        let mut r = Reader::new(seq);
+        let neg_state = RESP_NEG_STATE.read(&mut r)?.map(decode_neg_state).transpose()?;
+        let supported_mech = RESP_MECH.read(&mut r)?;
+        if let Some(contents) = supported_mech {
+            der::check_oid(contents, &SUPPORTED_MECH_OID)?;
+        }
+        let response_token = RESP_TOKEN.read(&mut r)?;
+        let mech_list_mic = RESP_MIC.read(&mut r)?;
+        r.finish("SPNEGO NegTokenResp: unexpected or misordered field")?;
+        Ok(Self { neg_state, supported_mech, response_token, mech_list_mic })
+    }
+
+    /// A token in the middle of a handshake, which must be a NegTokenResp. A NegTokenInit
+    /// (still decoded, so a malformed one reports what is wrong with it) is the error
+    /// `second_init`; anything else fails as [`NegotiationToken::decode`] fails on it.
+    pub(crate) fn expect(token: &'a [u8], second_init: &'static str) -> Result<Self> {
+        if token.first() == Some(&NEG_TOKEN_RESP) {
+            return Self::parse(token);
+        }
+        NegotiationToken::decode(token)?;
+        Err(Error::invalid_token(second_init))
+    }
+
+    /// Whether `supportedMech` is NTLM.
+    pub(crate) fn selects_ntlm(&self) -> bool {
+        self.supported_mech == Some(Oid::NTLMSSP.as_der_contents())
     }
 }
