@@ -23,7 +23,7 @@ use crate::rand::Random;
 use crate::spnego::Oid;
 use crate::spnego::context::Established;
 use crate::spnego::token::{
-    NegState, NegTokenInit, NegTokenResp, NegTokenRespView, NegotiationToken, encode_mech_type_list,
+    NegState, NegTokenInit, NegTokenRespView, NegotiationToken, encode_mech_type_list,
 };
 use crate::time::FileTime;
 
@@ -195,17 +195,15 @@ impl NegotiateClient {
         let mut established = ntlm.into_established()?;
         // MS-SPNG 3.2.5.1: sign the mechanism list as sent, with sequence number 0.
         let sent_mic = established.flags.contains(NegotiateFlags::SIGN);
-        let mech_list_mic = if sent_mic {
-            Some(established.session.sign(&mech_types)?.as_bytes().to_vec())
-        } else {
-            None
-        };
-        let token = NegotiationToken::Resp(NegTokenResp {
-            response_token: Some(authenticate),
-            mech_list_mic,
-            ..NegTokenResp::default()
-        })
-        .encode()?;
+        let mech_list_mic =
+            if sent_mic { Some(established.session.sign(&mech_types)?) } else { None };
+        let token = NegTokenRespView {
+            neg_state: None,
+            supported_mech: None,
+            response_token: Some(&authenticate),
+            mech_list_mic: mech_list_mic.as_ref().map(|s| s.as_bytes().as_slice()),
+        }
+        .encode();
         Ok((NegotiateStep::Continue(token), State::AuthSent { established, mech_types, sent_mic }))
     }
 

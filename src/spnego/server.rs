@@ -291,14 +291,14 @@ impl NegotiateServer {
                 "NTLM server did not answer with CHALLENGE",
             ));
         };
-        let token = NegotiationToken::Resp(NegTokenResp {
+        let token = NegTokenRespView {
             neg_state: Some(NegState::AcceptIncomplete),
             // RFC 4178 4.2.2: supportedMech only in the first reply.
-            supported_mech: (!mech_already_sent).then_some(Oid::NTLMSSP),
-            response_token: Some(challenge),
+            supported_mech: (!mech_already_sent).then_some(Oid::NTLMSSP.as_der_contents()),
+            response_token: Some(&challenge),
             mech_list_mic: None,
-        })
-        .encode()?;
+        }
+        .encode();
         Ok((ServerStep::Continue(token), State::ChallengeSent { ntlm, mech_types }))
     }
 
@@ -316,7 +316,7 @@ impl NegotiateServer {
                 established.session.verify(mech_types, &sig)?;
                 let ours = established.session.sign(mech_types)?;
                 established.session.reset_rc4_for_mech_list_mic()?;
-                Some(ours.as_bytes().to_vec())
+                Some(ours)
             }
             (None, true) => {
                 // MS-SPNG 3.2.5.1: with integrity available the MIC protects the mechanism
@@ -328,13 +328,13 @@ impl NegotiateServer {
             }
             (_, false) => None,
         };
-        let token = NegotiationToken::Resp(NegTokenResp {
+        let token = NegTokenRespView {
             neg_state: Some(NegState::AcceptCompleted),
             supported_mech: None,
             response_token: None,
-            mech_list_mic: server_mic,
-        })
-        .encode()?;
+            mech_list_mic: server_mic.as_ref().map(|s| s.as_bytes().as_slice()),
+        }
+        .encode();
         Ok((ServerStep::Done(Some(token)), State::Done(established)))
     }
 

@@ -270,17 +270,25 @@ impl Field {
 /// The DER of a MechTypeList (`SEQUENCE OF OBJECT IDENTIFIER`), over which the mechListMIC is
 /// computed (RFC 4178 §5: "the DER encoding of the MechTypeList" as sent by the initiator).
 pub fn encode_mech_type_list(mech_types: &[Oid]) -> Vec<u8> {
-    // Sized first, written once into one buffer.
-    let oids = mech_types
+    let mut out = Vec::with_capacity(der::tlv_len(mech_type_list_contents_len(mech_types)));
+    push_mech_type_list(&mut out, mech_types);
+    out
+}
+
+/// The contents length of the MechTypeList SEQUENCE.
+fn mech_type_list_contents_len(mech_types: &[Oid]) -> usize {
+    mech_types
         .iter()
         .map(|oid| der::tlv_len(oid.as_der_contents().len()))
-        .fold(0usize, usize::saturating_add);
-    let mut out = Vec::with_capacity(der::tlv_len(oids));
-    der::push_header(&mut out, tag::SEQUENCE, oids);
+        .fold(0usize, usize::saturating_add)
+}
+
+/// Appends the DER MechTypeList.
+fn push_mech_type_list(out: &mut Vec<u8>, mech_types: &[Oid]) {
+    der::push_header(out, tag::SEQUENCE, mech_type_list_contents_len(mech_types));
     for oid in mech_types {
-        der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid.as_der_contents());
+        der::push_tlv(out, tag::OBJECT_IDENTIFIER, oid.as_der_contents());
     }
-    out
 }
 
 pub(crate) fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
@@ -419,7 +427,7 @@ impl NegTokenInit {
         if self.mech_types.is_empty() {
             return Err(EMPTY_MECH_LIST);
         }
-        let mech_types = self.mech_types_der();
+        let mech_types_len = der::tlv_len(mech_type_list_contents_len(&self.mech_types));
         let req_flags = self.req_flags.as_ref().map(ReqFlags::contents);
         let hints = self.neg_hints.as_ref().map(NegHints::contents);
         // mechTypes [0] holds the SEQUENCE itself (already a whole element), the rest their
@@ -434,29 +442,26 @@ impl NegTokenInit {
         let seq_len = fields
             .iter()
             .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
-            .fold(der::tlv_len(mech_types.len()), usize::saturating_add);
-        let mut seq = Vec::with_capacity(seq_len);
-        der::push_tlv(&mut seq, INIT_MECH_TYPES.tag, &mech_types);
-        for (field, contents) in fields {
-            if let Some(contents) = contents {
-                field.write(&mut seq, contents);
-            }
-        }
-        // [APPLICATION 0] { thisMech, [0] { SEQUENCE { seq } } }, sized first, written once.
+            .fold(der::tlv_len(mech_types_len), usize::saturating_add);
+        // [APPLICATION 0] { thisMech, [0] { SEQUENCE { seq } } }: sized first, every level
+        // written straight into one buffer.
         let spnego = SPNEGO;
         let oid = spnego.as_der_contents();
-        let body = der::tlv_len(seq.len());
+        let body = der::tlv_len(seq_len);
         let framed = der::tlv_len(oid.len()).saturating_add(der::tlv_len(body));
         let mut out = Vec::with_capacity(der::tlv_len(framed));
         der::push_header(&mut out, tag::APPLICATION_0, framed);
         der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid);
         der::push_header(&mut out, tag::context(0), body);
-        der::push_tlv(&mut out, tag::SEQUENCE, &seq);
-        debug_assert_eq!(
-            (seq.len(), out.len()),
-            (seq_len, der::tlv_len(framed)),
-            "NegTokenInit layout"
-        );
+        der::push_header(&mut out, tag::SEQUENCE, seq_len);
+        der::push_header(&mut out, INIT_MECH_TYPES.tag, mech_types_len);
+        push_mech_type_list(&mut out, &self.mech_types);
+        for (field, contents) in fields {
+            if let Some(contents) = contents {
+                field.write(&mut out, contents);
+            }
+        }
+        debug_assert_eq!(out.len(), der::tlv_len(framed), "NegTokenInit layout");
         Ok(out)
     }
 }
@@ -499,29 +504,13 @@ impl NegTokenResp {
 
     /// Encodes the token as a bare `[1] NegTokenResp`.
     pub fn encode(&self) -> Vec<u8> {
-        let state = self.neg_state.map(|state| [state.value()]);
-        let fields = [
-            (&RESP_NEG_STATE, state.as_ref().map(<[u8; 1]>::as_slice)),
-            (&RESP_MECH, self.supported_mech.as_ref().map(Oid::as_der_contents)),
-            (&RESP_TOKEN, self.response_token.as_deref()),
-            (&RESP_MIC, self.mech_list_mic.as_deref()),
-        ];
-        // Sized first, then every level written straight into one buffer: the NTLM token
-        // inside is copied once.
-        let seq = fields
-            .iter()
-            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
-            .fold(0usize, usize::saturating_add);
-        let mut out = Vec::with_capacity(der::tlv_len(der::tlv_len(seq)));
-        der::push_header(&mut out, NEG_TOKEN_RESP, der::tlv_len(seq));
-        der::push_header(&mut out, tag::SEQUENCE, seq);
-        for (field, contents) in fields {
-            if let Some(contents) = contents {
-                field.write(&mut out, contents);
-            }
+        NegTokenRespView {
+            neg_state: self.neg_state,
+            supported_mech: self.supported_mech.as_ref().map(Oid::as_der_contents),
+            response_token: self.response_token.as_deref(),
+            mech_list_mic: self.mech_list_mic.as_deref(),
         }
-        debug_assert_eq!(out.len(), der::tlv_len(der::tlv_len(seq)), "NegTokenResp layout");
-        out
+        .encode()
     }
 }
 
@@ -583,6 +572,34 @@ impl<'a> NegTokenRespView<'a> {
         }
         NegotiationToken::decode(token)?;
         Err(Error::invalid_token(second_init))
+    }
+
+    /// Encodes the token as a bare `[1] NegTokenResp` (see [`NegTokenResp::encode`]):
+    /// the state machines answer with what they hold, uncopied until it is written.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let state = self.neg_state.map(|state| [state.value()]);
+        let fields = [
+            (&RESP_NEG_STATE, state.as_ref().map(<[u8; 1]>::as_slice)),
+            (&RESP_MECH, self.supported_mech),
+            (&RESP_TOKEN, self.response_token),
+            (&RESP_MIC, self.mech_list_mic),
+        ];
+        // Sized first, then every level written straight into one buffer: the NTLM token
+        // inside is copied once.
+        let seq = fields
+            .iter()
+            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
+            .fold(0usize, usize::saturating_add);
+        let mut out = Vec::with_capacity(der::tlv_len(der::tlv_len(seq)));
+        der::push_header(&mut out, NEG_TOKEN_RESP, der::tlv_len(seq));
+        der::push_header(&mut out, tag::SEQUENCE, seq);
+        for (field, contents) in fields {
+            if let Some(contents) = contents {
+                field.write(&mut out, contents);
+            }
+        }
+        debug_assert_eq!(out.len(), der::tlv_len(der::tlv_len(seq)), "NegTokenResp layout");
+        out
     }
 
     /// Whether `supportedMech` is NTLM.
