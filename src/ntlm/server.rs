@@ -489,20 +489,20 @@ impl ServerContext {
         }
         // Checked now, so that a malformed or refused response fails this step; read in
         // place again when the credentials come.
-        self.response(&message)?;
+        self.response(&message, ResponseView::parse)?;
         let step = ServerStep::NeedCredentials(identity.clone());
         let received = Received { pending, bytes: input.to_vec(), identity };
         Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
     }
 
     /// The NT response of `message`, by protocol version.
-    fn response<'a>(&self, message: &AuthenticateView<'a>) -> Result<Response<'a>> {
+    fn response<'a>(
+        &self,
+        message: &AuthenticateView<'a>,
+        read_v2: fn(&'a [u8]) -> Result<ResponseView<'a>>,
+    ) -> Result<Response<'a>> {
         let nt = message.nt_challenge_response;
-        if nt.len() == 24 {
-            self.ntlmv1_response(nt)
-        } else {
-            Ok(Response::V2(ResponseView::parse(nt)?))
-        }
+        if nt.len() == 24 { self.ntlmv1_response(nt) } else { Ok(Response::V2(read_v2(nt)?)) }
     }
 
     /// A 24-byte NT response is NTLMv1: refused unless compiled in and allowed by policy.
@@ -521,7 +521,7 @@ impl ServerContext {
     pub fn pass_through_request(&self) -> Result<PassThroughRequest> {
         match &self.state {
             State::AwaitingCredentials(r) => {
-                let message = AuthenticateView::parse(&r.bytes)?;
+                let message = AuthenticateView::reread(&r.bytes)?;
                 Ok(PassThroughRequest {
                     identity: r.identity.clone(),
                     server_challenge: r.pending.server_challenge,
@@ -611,12 +611,13 @@ impl ServerContext {
         answer: CredentialAnswer,
         now: FileTime,
     ) -> Result<(ServerStep, State)> {
-        let message = AuthenticateView::parse(&received.bytes)?;
+        // Checked in full by `step`; read again here, layout only.
+        let message = AuthenticateView::reread(&received.bytes)?;
         let r = Auth {
             pending: &received.pending,
             bytes: &received.bytes,
             identity: &received.identity,
-            response: self.response(&message)?,
+            response: self.response(&message, ResponseView::reread)?,
             message,
         };
         let base = match answer {

@@ -4,8 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text, open, text_len,
-    write_text,
+    AUTHENTICATE_TYPE, Check, Field, Kind, SIGNATURE, Version, check_text, decode_text, open,
+    text_len, write_text,
 };
 use crate::codec::{Layout, SecurityBuffer};
 use crate::error::{Error, Result};
@@ -223,6 +223,17 @@ pub(crate) struct AuthenticateView<'a> {
 
 impl<'a> AuthenticateView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        Self::read(bytes, Check::Full)
+    }
+
+    /// Reads again a message [`parse`](Self::parse) accepted, without checking its names
+    /// again (the server reads its stored AUTHENTICATE a second time when the credentials
+    /// come).
+    pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
+        Self::read(bytes, Check::Layout)
+    }
+
+    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
         let mut r = open(bytes, &KIND, HEADER_LEN)?;
         let lm = r.security_buffer(KIND.short)?;
         let nt = r.security_buffer(KIND.short)?;
@@ -233,7 +244,11 @@ impl<'a> AuthenticateView<'a> {
         let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
         let unicode = flags.contains(NegotiateFlags::UNICODE);
         let text = |sb: SecurityBuffer, field: &Field| {
-            check_text(sb.resolve(bytes, field.bounds)?, unicode, field)
+            let text = sb.resolve(bytes, field.bounds)?;
+            match check {
+                Check::Full => check_text(text, unicode, field),
+                Check::Layout => Ok(text),
+            }
         };
         let lm_challenge_response = lm.resolve(bytes, LM_RESPONSE.bounds)?;
         let nt_challenge_response = nt.resolve(bytes, NT_RESPONSE.bounds)?;

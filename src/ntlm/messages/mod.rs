@@ -128,6 +128,14 @@ fn open<'a>(bytes: &'a [u8], kind: &Kind, fixed_len: usize) -> Result<Reader<'a>
     Ok(r)
 }
 
+/// How much a borrowed view checks: everything (input from the wire), or only the layout
+/// (bytes the same view accepted before, read again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    Full,
+    Layout,
+}
+
 /// Checks that a string field decodes (see [`decode_text`]), without decoding it.
 fn check_text<'a>(bytes: &'a [u8], unicode: bool, field: &Field) -> Result<&'a [u8]> {
     if unicode { check_utf16le(bytes, field.text) } else { Ok(bytes) }

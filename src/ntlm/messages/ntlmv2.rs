@@ -2,8 +2,8 @@
 
 use alloc::vec::Vec;
 
-use super::AvPairs;
 use super::av_pairs::AvList;
+use super::{AvPairs, Check};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
@@ -145,6 +145,10 @@ pub(crate) struct BlobView<'a> {
 
 impl<'a> BlobView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        Self::read(bytes, Check::Full)
+    }
+
+    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
         const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
         let mut r = Reader::new(bytes);
         let resp_type = r.u8(SHORT)?;
@@ -153,7 +157,7 @@ impl<'a> BlobView<'a> {
         let timestamp = FileTime(r.u64_le(SHORT)?);
         let client_challenge = r.array(SHORT)?;
         r.take(4, SHORT)?;
-        let (av_pairs, _) = AvList::parse(r.rest())?;
+        let (av_pairs, _) = AvList::read(r.rest(), check)?;
         Ok(Self { resp_type, hi_resp_type, timestamp, client_challenge, av_pairs, raw: bytes })
     }
 }
@@ -167,8 +171,18 @@ pub(crate) struct ResponseView<'a> {
 
 impl<'a> ResponseView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        Self::read(bytes, Check::Full)
+    }
+
+    /// Reads again a response [`parse`](Self::parse) accepted, without checking its AV
+    /// values again.
+    pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
+        Self::read(bytes, Check::Layout)
+    }
+
+    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
         let (nt_proof_str, blob) = split_response(bytes)?;
-        Ok(Self { nt_proof_str, blob: BlobView::parse(blob)? })
+        Ok(Self { nt_proof_str, blob: BlobView::read(blob, check)? })
     }
 }
 
