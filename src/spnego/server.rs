@@ -25,8 +25,10 @@ use crate::ntlm::server::{
 use crate::ntlm::session::Session;
 use crate::rand::Random;
 use crate::spnego::context::Established;
+use crate::spnego::der::tag;
 use crate::spnego::token::{
-    NegHints, NegState, NegTokenInit, NegTokenResp, NegTokenRespView, NegotiationToken,
+    NegHints, NegState, NegTokenInit, NegTokenInitView, NegTokenResp, NegTokenRespView,
+    NegotiationToken,
 };
 use crate::spnego::{Oid, is_raw_ntlm};
 use crate::time::FileTime;
@@ -254,17 +256,23 @@ impl NegotiateServer {
         now: FileTime,
         rng: &mut dyn Random,
     ) -> Result<(ServerStep, State)> {
-        let NegotiationToken::Init(init) = NegotiationToken::decode(input)? else {
-            return Err(protocol_error("SPNEGO first client token is not a NegTokenInit"));
+        let init = match input.first() {
+            Some(&tag::APPLICATION_0) => NegTokenInitView::parse(input)?,
+            _ => {
+                // As NegotiationToken::decode reports it, or a NegTokenResp out of turn.
+                NegotiationToken::decode(input)?;
+                return Err(protocol_error("SPNEGO first client token is not a NegTokenInit"));
+            }
         };
+        let ntlm_oid = Oid::NTLMSSP;
         let position =
-            init.mech_types.iter().position(|m| *m == Oid::NTLMSSP).ok_or(Error::new(
+            init.mechs().position(|m| m == ntlm_oid.as_der_contents()).ok_or(Error::new(
                 ErrorKind::UnsupportedFunction,
                 "SPNEGO client offers no mechanism this server supports (NTLM only)",
             ))?;
-        let mech_types = init.mech_types_der();
+        let mech_types = init.mech_types_der.to_vec();
         match (position, init.mech_token) {
-            (0, Some(negotiate)) => Self::challenge(ntlm, mech_types, &negotiate, false, now, rng),
+            (0, Some(negotiate)) => Self::challenge(ntlm, mech_types, negotiate, false, now, rng),
             _ => {
                 let token = NegotiationToken::Resp(NegTokenResp {
                     neg_state: Some(NegState::RequestMic),

@@ -155,6 +155,94 @@ pub struct NegHints {
     pub hint_address: Option<Vec<u8>>,
 }
 
+/// A NegTokenInit read in place: checked as [`NegTokenInit::decode`] checks it, the mechanism
+/// list and token borrowed from the message. What the server reads from a client's first
+/// token.
+#[derive(Clone, Debug)]
+pub(crate) struct NegTokenInitView<'a> {
+    /// The contents of the MechTypeList SEQUENCE, every OID checked.
+    mech_types: &'a [u8],
+    /// The MechTypeList element as received: tag, length and contents. The decoder accepts
+    /// only canonical DER, so these are the bytes the mechListMIC covers.
+    pub(crate) mech_types_der: &'a [u8],
+    req_flags: Option<ReqFlags>,
+    pub(crate) mech_token: Option<&'a [u8]>,
+    /// Decoded when present (only a server's NegTokenInit2 carries hints).
+    neg_hints: Option<NegHints>,
+    mech_list_mic: Option<&'a [u8]>,
+}
+
+impl<'a> NegTokenInitView<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
+        der::validate(bytes)?;
+        let framed = der::only(
+            bytes,
+            tag::APPLICATION_0,
+            "SPNEGO InitialContextToken: expected [APPLICATION 0]",
+            "SPNEGO DER: trailing data after token",
+        )?;
+        let mut r = Reader::new(framed);
+        let this_mech =
+            r.read(tag::OBJECT_IDENTIFIER, "SPNEGO InitialContextToken: expected thisMech OID")?;
+        if this_mech != SPNEGO.as_der_contents() {
+            return Err(Error::invalid_token(
+                "SPNEGO InitialContextToken: thisMech is not SPNEGO (1.3.6.1.5.5.2)",
+            ));
+        }
+        let inner = r.read(
+            tag::context(0),
+            "SPNEGO InitialContextToken: expected negTokenInit [0] after thisMech",
+        )?;
+        r.finish("SPNEGO InitialContextToken: trailing data after negTokenInit")?;
+        let seq = der::only(
+            inner,
+            tag::SEQUENCE,
+            "SPNEGO negTokenInit [0]: expected SEQUENCE",
+            "SPNEGO negTokenInit [0]: trailing data",
+        )?;
+        Self::parse_fields(seq)
+    }
+
+    fn parse_fields(seq: &'a [u8]) -> Result<Self> {
+        let mut r = Reader::new(seq);
+        let mech_types_der = r
+            .read_optional(INIT_MECH_TYPES.tag)?
+            .ok_or(Error::invalid_token("SPNEGO NegTokenInit: mechTypes [0] missing"))?;
+        let mech_types = INIT_MECH_TYPES.inner(mech_types_der)?;
+        check_mech_type_list(mech_types)?;
+        let req_flags = INIT_REQ_FLAGS.read(&mut r)?.map(ReqFlags::decode).transpose()?;
+        let mech_token = INIT_MECH_TOKEN.read(&mut r)?;
+        // [3] is negHints (a SEQUENCE) in MS-SPNG's NegTokenInit2 and mechListMIC (an OCTET
+        // STRING) in RFC 4178's NegTokenInit; the inner tag tells which grammar the peer used.
+        let (neg_hints, mech_list_mic) = match r.read_optional(tag::context(3))? {
+            None => (None, None),
+            Some(c) => match c.first() {
+                Some(&tag::SEQUENCE) => {
+                    let hints = NegHints::decode(INIT2_NEG_HINTS.inner(c)?)?;
+                    (Some(hints), INIT2_MIC.read(&mut r)?)
+                }
+                Some(&tag::OCTET_STRING) => (None, Some(INIT_MIC.inner(c)?)),
+                _ => {
+                    return Err(Error::invalid_token(
+                        "SPNEGO NegTokenInit [3]: expected negHints SEQUENCE or mechListMIC OCTET STRING",
+                    ));
+                }
+            },
+        };
+        // Anything left is unknown, repeated or out of order, or a [4] mechListMIC without
+        // negHints (which would re-encode at [3]: see the module docs on canonical form).
+        r.finish("SPNEGO NegTokenInit: unexpected or misordered field")?;
+        Ok(Self { mech_types, mech_types_der, req_flags, mech_token, neg_hints, mech_list_mic })
+    }
+
+    /// The offered mechanisms' OID contents, in order.
+    pub(crate) fn mechs(&self) -> impl Iterator<Item = &'a [u8]> {
+        let mut r = Reader::new(self.mech_types);
+        // Checked by `parse`: every element is an OID.
+        core::iter::from_fn(move || r.read(tag::OBJECT_IDENTIFIER, "").ok())
+    }
+}
+
 impl NegHints {
     /// The hintName MS-SPNG §2.2.1 says a server SHOULD send (and Windows does).
     pub const WINDOWS_HINT_NAME: &'static [u8] = b"not_defined_in_RFC4178@please_ignore";
@@ -304,6 +392,19 @@ pub(crate) fn decode_mech_type_list(contents: &[u8]) -> Result<Vec<Oid>> {
     Ok(mech_types)
 }
 
+/// Checks a MechTypeList's contents as [`decode_mech_type_list`] does, without copying.
+fn check_mech_type_list(contents: &[u8]) -> Result<()> {
+    let mut r = Reader::new(contents);
+    if r.is_empty() {
+        return Err(EMPTY_MECH_LIST);
+    }
+    while !r.is_empty() {
+        let oid = r.read(tag::OBJECT_IDENTIFIER, "SPNEGO MechTypeList: expected OID")?;
+        der::check_oid(oid, &MECH_TYPE_OID)?;
+    }
+    Ok(())
+}
+
 impl NegotiationToken {
     /// Decodes an InitialContextToken carrying a NegTokenInit(2) (`0x60 …`) or a bare
     /// NegTokenResp (`0xa1 …`).
@@ -358,64 +459,14 @@ impl NegTokenInit {
     /// Decodes an InitialContextToken (RFC 2743 §3.1) whose `thisMech` is SPNEGO and whose
     /// inner token is `[0] NegTokenInit` or MS-SPNG's NegTokenInit2.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        der::validate(bytes)?;
-        let framed = der::only(
-            bytes,
-            tag::APPLICATION_0,
-            "SPNEGO InitialContextToken: expected [APPLICATION 0]",
-            "SPNEGO DER: trailing data after token",
-        )?;
-        let mut r = Reader::new(framed);
-        let this_mech =
-            r.read(tag::OBJECT_IDENTIFIER, "SPNEGO InitialContextToken: expected thisMech OID")?;
-        if this_mech != SPNEGO.as_der_contents() {
-            return Err(Error::invalid_token(
-                "SPNEGO InitialContextToken: thisMech is not SPNEGO (1.3.6.1.5.5.2)",
-            ));
-        }
-        let inner = r.read(
-            tag::context(0),
-            "SPNEGO InitialContextToken: expected negTokenInit [0] after thisMech",
-        )?;
-        r.finish("SPNEGO InitialContextToken: trailing data after negTokenInit")?;
-        let seq = der::only(
-            inner,
-            tag::SEQUENCE,
-            "SPNEGO negTokenInit [0]: expected SEQUENCE",
-            "SPNEGO negTokenInit [0]: trailing data",
-        )?;
-        Self::decode_fields(seq)
-    }
-
-    fn decode_fields(seq: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(seq);
-        let mech_types = INIT_MECH_TYPES
-            .read(&mut r)?
-            .ok_or(Error::invalid_token("SPNEGO NegTokenInit: mechTypes [0] missing"))?;
-        let mech_types = decode_mech_type_list(mech_types)?;
-        let req_flags = INIT_REQ_FLAGS.read(&mut r)?.map(ReqFlags::decode).transpose()?;
-        let mech_token = INIT_MECH_TOKEN.read(&mut r)?.map(<[u8]>::to_vec);
-        // [3] is negHints (a SEQUENCE) in MS-SPNG's NegTokenInit2 and mechListMIC (an OCTET
-        // STRING) in RFC 4178's NegTokenInit; the inner tag tells which grammar the peer used.
-        let (neg_hints, mech_list_mic) = match r.read_optional(tag::context(3))? {
-            None => (None, None),
-            Some(c) => match c.first() {
-                Some(&tag::SEQUENCE) => {
-                    let hints = NegHints::decode(INIT2_NEG_HINTS.inner(c)?)?;
-                    (Some(hints), INIT2_MIC.read(&mut r)?.map(<[u8]>::to_vec))
-                }
-                Some(&tag::OCTET_STRING) => (None, Some(INIT_MIC.inner(c)?.to_vec())),
-                _ => {
-                    return Err(Error::invalid_token(
-                        "SPNEGO NegTokenInit [3]: expected negHints SEQUENCE or mechListMIC OCTET STRING",
-                    ));
-                }
-            },
-        };
-        // Anything left is unknown, repeated or out of order, or a [4] mechListMIC without
-        // negHints (which would re-encode at [3]: see the module docs on canonical form).
-        r.finish("SPNEGO NegTokenInit: unexpected or misordered field")?;
-        Ok(Self { mech_types, req_flags, mech_token, neg_hints, mech_list_mic })
+        let view = NegTokenInitView::parse(bytes)?;
+        Ok(Self {
+            mech_types: decode_mech_type_list(view.mech_types)?,
+            req_flags: view.req_flags,
+            mech_token: view.mech_token.map(<[u8]>::to_vec),
+            neg_hints: view.neg_hints,
+            mech_list_mic: view.mech_list_mic.map(<[u8]>::to_vec),
+        })
     }
 
     /// Encodes the token framed as an InitialContextToken: `0x60`, SPNEGO's OID, `[0]`.
