@@ -7,6 +7,15 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::ntlm::crypto::NtHash;
 
+/// Credentials shared by a credentials handle and the contexts made from it: an `Arc` where
+/// the target has pointer-sized atomics, else a `Box` (cloning it copies the credentials,
+/// which are wiped with each copy), so that targets without atomics still build.
+#[cfg(target_has_atomic = "ptr")]
+pub(crate) type SharedCredentials = alloc::sync::Arc<Credentials>;
+/// See the `Arc` variant.
+#[cfg(not(target_has_atomic = "ptr"))]
+pub(crate) type SharedCredentials = alloc::boxed::Box<Credentials>;
+
 /// Who a context authenticates as, or who the peer authenticated as.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Identity {

@@ -7,11 +7,10 @@
 //! ```
 
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::codec::Writer;
-use crate::creds::{Credentials, Identity};
+use crate::creds::{Credentials, Identity, SharedCredentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{self, ChannelBindings, SessionKey};
@@ -141,7 +140,7 @@ enum State {
 pub struct ClientContext {
     /// Shared with the credentials handle it came from (SSPI's AcquireCredentialsHandle):
     /// a context does not copy the password.
-    creds: Arc<Credentials>,
+    creds: SharedCredentials,
     config: ClientConfig,
     state: State,
 }
@@ -164,11 +163,11 @@ impl core::fmt::Debug for ClientContext {
 impl ClientContext {
     /// A new client context for `creds`.
     pub fn new(creds: Credentials, config: ClientConfig) -> Self {
-        Self::shared(Arc::new(creds), config)
+        Self::shared(SharedCredentials::new(creds), config)
     }
 
     /// [`new`](Self::new) with credentials shared with other contexts.
-    pub(crate) fn shared(creds: Arc<Credentials>, config: ClientConfig) -> Self {
+    pub(crate) fn shared(creds: SharedCredentials, config: ClientConfig) -> Self {
         Self { creds, config, state: State::Initial }
     }
 

@@ -521,6 +521,7 @@ impl ServerContext {
     pub fn pass_through_request(&self) -> Result<PassThroughRequest> {
         match &self.state {
             State::AwaitingCredentials(r) => {
+                // `step` accepted these bytes, so reading them again cannot fail.
                 let message = AuthenticateView::reread(&r.bytes)?;
                 Ok(PassThroughRequest {
                     identity: r.identity.clone(),

@@ -10,10 +10,9 @@
 //! ```
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::creds::Credentials;
+use crate::creds::{Credentials, SharedCredentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::client::{ClientConfig, ClientContext, ClientStep};
@@ -70,11 +69,11 @@ impl NegotiateClient {
     /// A new client. Negotiate always asks NTLM for integrity, so that the mechListMIC can
     /// protect the mechanism list (MS-SPNG 3.2.5.1).
     pub fn new(creds: Credentials, config: ClientConfig) -> Self {
-        Self::shared(Arc::new(creds), config)
+        Self::shared(SharedCredentials::new(creds), config)
     }
 
     /// [`new`](Self::new) with credentials shared with other contexts.
-    pub(crate) fn shared(creds: Arc<Credentials>, mut config: ClientConfig) -> Self {
+    pub(crate) fn shared(creds: SharedCredentials, mut config: ClientConfig) -> Self {
         config.request.integrity = true;
         Self { state: State::Initial(Box::new(ClientContext::shared(creds, config))) }
     }

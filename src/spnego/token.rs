@@ -505,6 +505,7 @@ impl NegTokenInit {
         der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid);
         der::push_header(&mut out, tag::context(0), body);
         der::push_header(&mut out, tag::SEQUENCE, seq_len);
+        let seq_start = out.len();
         der::push_header(&mut out, INIT_MECH_TYPES.tag, mech_types_len);
         push_mech_type_list(&mut out, &self.mech_types);
         for (field, contents) in fields {
@@ -512,7 +513,11 @@ impl NegTokenInit {
                 field.write(&mut out, contents);
             }
         }
-        debug_assert_eq!(out.len(), der::tlv_len(framed), "NegTokenInit layout");
+        debug_assert_eq!(
+            (out.len().saturating_sub(seq_start), out.len()),
+            (seq_len, der::tlv_len(framed)),
+            "NegTokenInit layout"
+        );
         Ok(out)
     }
 }
@@ -656,5 +661,75 @@ impl<'a> NegTokenRespView<'a> {
     /// Whether `supportedMech` is NTLM.
     pub(crate) fn selects_ntlm(&self) -> bool {
         self.supported_mech == Some(Oid::NTLMSSP.as_der_contents())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+
+    /// The mid-handshake read answers as `NegotiationToken::decode` does: the same
+    /// NegTokenResp, the same error, or the caller's error for a well-formed NegTokenInit.
+    fn agrees(bytes: &[u8]) {
+        const SECOND_INIT: &str = "test: a NegTokenInit mid-handshake";
+        let expected = NegotiationToken::decode(bytes);
+        let got = NegTokenRespView::expect(bytes, SECOND_INIT);
+        match (expected, got) {
+            (Ok(NegotiationToken::Resp(resp)), Ok(view)) => {
+                assert_eq!(NegTokenResp::decode(bytes).unwrap(), resp);
+                assert_eq!(view.encode(), bytes, "canonical DER re-encodes as received");
+                assert_eq!(view.selects_ntlm(), resp.supported_mech == Some(Oid::NTLMSSP));
+            }
+            (Ok(NegotiationToken::Init(_)), Err(e)) => assert_eq!(e.detail(), SECOND_INIT),
+            (Err(expected), Err(e)) => assert_eq!(e, expected, "{bytes:02x?}"),
+            (expected, got) => panic!("{bytes:02x?}: decode {expected:?}, expect {got:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        /// Real tokens of both kinds with a few bytes changed, and any bytes behind the two
+        /// first bytes that matter.
+        #[test]
+        fn expect_agrees_with_negotiation_token_decode(
+            which in 0usize..3,
+            edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 0..4),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            let resp = NegTokenResp {
+                neg_state: Some(NegState::AcceptIncomplete),
+                supported_mech: Some(Oid::NTLMSSP),
+                response_token: Some(alloc::vec![7; 40]),
+                mech_list_mic: Some(alloc::vec![9; 16]),
+            };
+            let init = NegTokenInit {
+                mech_token: Some(alloc::vec![5; 40]),
+                ..NegTokenInit::new(alloc::vec![Oid::MS_KERBEROS, Oid::NTLMSSP])
+            };
+            let mut bytes = match which {
+                0 => resp.encode(),
+                1 => init.encode().unwrap(),
+                _ => [&[NEG_TOKEN_RESP][..], &tail].concat(),
+            };
+            for (at, byte) in edits {
+                let len = bytes.len().max(1);
+                if let Some(slot) = bytes.get_mut(at % len) {
+                    *slot = byte;
+                }
+            }
+            agrees(&bytes);
+        }
+    }
+
+    #[test]
+    fn expect_reads_unchanged_tokens() {
+        let resp = NegTokenResp { supported_mech: Some(Oid::NTLMSSP), ..NegTokenResp::default() };
+        let bytes = resp.encode();
+        let view = NegTokenRespView::expect(&bytes, "x").unwrap();
+        assert!(view.selects_ntlm());
+        agrees(&bytes);
+        agrees(&NegTokenInit::new(alloc::vec![Oid::NTLMSSP]).encode().unwrap());
+        agrees(&[]);
+        agrees(&[0x30, 0x00]);
     }
 }

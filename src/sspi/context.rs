@@ -4,13 +4,12 @@ mod export;
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::flags::{ClientAttributes, ClientRequest, Granted, ServerAttributes, ServerRequest};
 use super::package::{Package, PackageInfo};
 use crate::buffer::{BufferType, SecBuffer};
-use crate::creds::{Credentials, Identity};
+use crate::creds::{Credentials, Identity, SharedCredentials};
 use crate::error::{Error, ErrorKind, Result, Status};
 use crate::flags::NegotiateFlags;
 // An established context: the handshake's results and its session.
@@ -45,7 +44,9 @@ pub enum CredentialUse {
 /// AcquireCredentialsHandle: credentials bound to a package and a use.
 ///
 /// Inbound use needs no secret (the server asks the application for user keys through
-/// `NeedCredentials`); outbound use needs [`Credentials`]. Wiped on drop or [`free`].
+/// `NeedCredentials`); outbound use needs [`Credentials`]. The contexts made from a handle
+/// share its credentials rather than copying the password: the one copy is wiped when the
+/// handle ([`free`] or drop) and every context made from it are gone.
 ///
 /// [`free`]: CredentialsHandle::free
 #[derive(Debug)]
@@ -53,7 +54,7 @@ pub struct CredentialsHandle {
     package: Package,
     usage: CredentialUse,
     /// Shared by every context made from this handle, and wiped when the last one goes.
-    creds: Option<Arc<Credentials>>,
+    creds: Option<SharedCredentials>,
 }
 
 impl CredentialsHandle {
@@ -67,7 +68,7 @@ impl CredentialsHandle {
         if usage != CredentialUse::Inbound && creds.is_none() {
             return Err(Error::new(ErrorKind::NoCredentials, "outbound use needs credentials"));
         }
-        Ok(Self { package, usage, creds: creds.map(Arc::new) })
+        Ok(Self { package, usage, creds: creds.map(SharedCredentials::new) })
     }
 
     /// The package these credentials are for.
@@ -93,7 +94,8 @@ impl CredentialsHandle {
         Ok(())
     }
 
-    /// FreeCredentialsHandle: drops (and so wipes) the secret now.
+    /// FreeCredentialsHandle: drops the handle's hold on the secret, which is wiped now if
+    /// no context made from the handle is still alive, else when the last one goes.
     pub fn free(self) {}
 }
 

@@ -19,3 +19,4 @@ mod spnego;
 mod spnego_codec;
 mod sspi;
 mod support;
+mod wire_bytes;

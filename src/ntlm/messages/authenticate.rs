@@ -208,7 +208,7 @@ pub fn set_mic(bytes: &mut [u8], mic: &[u8; AuthenticateMessage::MIC_LEN]) -> Re
 
 /// An AUTHENTICATE message read in place: checked as [`AuthenticateMessage::decode`]
 /// checks it (names included), its fields borrowed from the message, nothing copied.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AuthenticateView<'a> {
     pub(crate) flags: NegotiateFlags,
     pub(crate) lm_challenge_response: &'a [u8],
@@ -230,6 +230,7 @@ impl<'a> AuthenticateView<'a> {
     /// again (the server reads its stored AUTHENTICATE a second time when the credentials
     /// come).
     pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
+        debug_assert!(Self::parse(bytes).is_ok(), "reread of an AUTHENTICATE parse refused");
         Self::read(bytes, Check::Layout)
     }
 

@@ -312,7 +312,7 @@ impl<'a> AvValue<'a> {
 /// An AV pair list read in place: every pair checked as [`AvPairs::decode`] checks it,
 /// nothing copied. The state machines read the few pairs they need from it, and the
 /// client copies the server's pairs into its NTLMv2 blob byte for byte.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct AvList<'a> {
     /// The pairs before `MsvAvEOL`.
     pairs: &'a [u8],

@@ -71,6 +71,9 @@ mod negotiate;
 mod ntlmv2;
 mod version;
 
+#[cfg(test)]
+mod tests;
+
 pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
 pub(crate) use authenticate::{AuthenticateParts, AuthenticateView};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};

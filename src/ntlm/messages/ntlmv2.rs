@@ -132,7 +132,7 @@ fn split_response(bytes: &[u8]) -> Result<([u8; 16], &[u8])> {
 
 /// An NTLMv2 client challenge read in place: checked as
 /// [`NtlmV2ClientChallenge::decode`] checks it, nothing copied.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BlobView<'a> {
     pub(crate) resp_type: u8,
     pub(crate) hi_resp_type: u8,
@@ -163,7 +163,7 @@ impl<'a> BlobView<'a> {
 }
 
 /// An NTLMv2 `NtChallengeResponse` read in place: what the server verifies.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ResponseView<'a> {
     pub(crate) nt_proof_str: [u8; 16],
     pub(crate) blob: BlobView<'a>,
@@ -177,6 +177,7 @@ impl<'a> ResponseView<'a> {
     /// Reads again a response [`parse`](Self::parse) accepted, without checking its AV
     /// values again.
     pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
+        debug_assert!(Self::parse(bytes).is_ok(), "reread of an NTLMv2 response parse refused");
         Self::read(bytes, Check::Layout)
     }
 
