@@ -393,6 +393,7 @@ impl ServerContext {
         }
         let mut server_challenge = [0u8; 8];
         rng.fill_bytes(&mut server_challenge);
+        let write_target_info = |w: &mut Writer| self.write_target_info(w, now);
         let message = ChallengeParts {
             flags,
             target_name: &self.config.nb_domain_name,
@@ -400,7 +401,7 @@ impl ServerContext {
             reserved: &[0; 8],
             target_info: Some(TargetInfo {
                 len: self.target_info_len(),
-                write: &|w| self.write_target_info(w, now),
+                write: &write_target_info,
             }),
             version: Some(self.config.version),
         };
