@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{self, ChannelBindings, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateMessage, AuthenticateParts, AvFlags, AvId, AvList, AvPair, ChallengeView,
+    AuthenticateMessage, AuthenticateParts, AvFlags, AvId, AvList, AvPair, AvValue, ChallengeView,
     NegotiateMessage, Version, set_mic, write_blob, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
@@ -425,14 +425,18 @@ impl ClientContext {
         send_mic: bool,
     ) -> Result<()> {
         let mut flags_written = !send_mic;
-        for (id, _, raw) in server_pairs.iter() {
+        for (id, value, raw) in server_pairs.iter() {
             match id {
                 // The target name and channel bindings are the client's own statements:
                 // never echo values a server (or an attacker in its place) planted in the
                 // CHALLENGE.
                 AvId::TARGET_NAME | AvId::CHANNEL_BINDINGS => {}
                 AvId::FLAGS if !flags_written => {
-                    let flags = server_pairs.flags().unwrap_or(AvFlags::empty());
+                    // The list was checked when read: this value is 4 bytes.
+                    let flags = match AvValue::parse(id, value)? {
+                        AvValue::Flags(flags) => flags,
+                        _ => AvFlags::empty(),
+                    };
                     AvPair::Flags(flags | AvFlags::MIC_PRESENT).write(w)?;
                     flags_written = true;
                 }

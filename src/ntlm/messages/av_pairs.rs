@@ -282,7 +282,7 @@ pub(crate) enum AvValue<'a> {
 impl<'a> AvValue<'a> {
     /// Checks `value` as the value of a pair with id `id` (MS-NLMP 2.2.2.1); every
     /// malformed value is an error naming the pair.
-    fn parse(id: AvId, value: &'a [u8]) -> Result<Self> {
+    pub(crate) fn parse(id: AvId, value: &'a [u8]) -> Result<Self> {
         Ok(match id {
             AvId::NB_COMPUTER_NAME
             | AvId::NB_DOMAIN_NAME
