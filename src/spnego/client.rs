@@ -22,7 +22,7 @@ use crate::rand::Random;
 use crate::spnego::Oid;
 use crate::spnego::context::Established;
 use crate::spnego::token::{
-    NegState, NegTokenInit, NegTokenRespView, NegotiationToken, encode_mech_type_list,
+    NTLM_ONLY, NTLM_ONLY_DER, NegState, NegTokenInitParts, NegTokenRespView, NegotiationToken,
 };
 use crate::time::FileTime;
 
@@ -35,10 +35,12 @@ pub enum NegotiateStep {
     Done,
 }
 
+// The NTLM context is held inline: `sspi` boxes this whole context already. The mechanism
+// list is always NTLM_ONLY, so the bytes the mechListMIC covers are a constant.
 enum State {
-    Initial(Box<ClientContext>),
-    InitSent { ntlm: Box<ClientContext>, mech_types: Vec<u8> },
-    AuthSent { established: Box<Established>, mech_types: Vec<u8>, sent_mic: bool },
+    Initial(ClientContext),
+    InitSent { ntlm: ClientContext },
+    AuthSent { established: Box<Established>, sent_mic: bool },
     Done(Box<Established>),
     Failed(Error),
 }
@@ -75,7 +77,7 @@ impl NegotiateClient {
     /// [`new`](Self::new) with credentials shared with other contexts.
     pub(crate) fn shared(creds: SharedCredentials, mut config: ClientConfig) -> Self {
         config.request.integrity = true;
-        Self { state: State::Initial(Box::new(ClientContext::shared(creds, config))) }
+        Self { state: State::Initial(ClientContext::shared(creds, config)) }
     }
 
     /// Sets channel bindings before the AUTHENTICATE is built.
@@ -113,11 +115,9 @@ impl NegotiateClient {
                 }
                 Self::init(ntlm, now, rng)
             }
-            (State::InitSent { ntlm, mech_types }, Some(token)) => {
-                Self::authenticate(ntlm, mech_types, token, now, rng)
-            }
-            (State::AuthSent { established, mech_types, sent_mic }, Some(token)) => {
-                Self::finish(established, &mech_types, sent_mic, token)
+            (State::InitSent { ntlm }, Some(token)) => Self::authenticate(ntlm, token, now, rng),
+            (State::AuthSent { established, sent_mic }, Some(token)) => {
+                Self::finish(established, sent_mic, token)
             }
             (State::Done(_), _) => Err(Error::new(
                 ErrorKind::OutOfSequence,
@@ -142,27 +142,24 @@ impl NegotiateClient {
     }
 
     fn init(
-        mut ntlm: Box<ClientContext>,
+        mut ntlm: ClientContext,
         now: FileTime,
         rng: &mut dyn Random,
     ) -> Result<(NegotiateStep, State)> {
         let ClientStep::Continue(negotiate) = ntlm.step(None, now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM finished before CHALLENGE"));
         };
-        let mechs = [Oid::NTLMSSP];
-        let token = NegotiationToken::Init(NegTokenInit {
-            mech_types: mechs.to_vec(),
-            mech_token: Some(negotiate),
-            ..NegTokenInit::default()
-        })
+        let token = NegTokenInitParts {
+            mech_types: &NTLM_ONLY,
+            mech_token: Some(&negotiate),
+            ..NegTokenInitParts::default()
+        }
         .encode()?;
-        let mech_types = encode_mech_type_list(&mechs);
-        Ok((NegotiateStep::Continue(token), State::InitSent { ntlm, mech_types }))
+        Ok((NegotiateStep::Continue(token), State::InitSent { ntlm }))
     }
 
     fn authenticate(
-        mut ntlm: Box<ClientContext>,
-        mech_types: Vec<u8>,
+        mut ntlm: ClientContext,
         token: &[u8],
         now: FileTime,
         rng: &mut dyn Random,
@@ -191,11 +188,11 @@ impl NegotiateClient {
         let ClientStep::Done(authenticate) = ntlm.step(Some(challenge), now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM did not complete on CHALLENGE"));
         };
-        let mut established = ntlm.into_established()?;
+        let mut established = ntlm.establish()?;
         // MS-SPNG 3.2.5.1: sign the mechanism list as sent, with sequence number 0.
         let sent_mic = established.flags.contains(NegotiateFlags::SIGN);
         let mech_list_mic =
-            if sent_mic { Some(established.session.sign(&mech_types)?) } else { None };
+            if sent_mic { Some(established.session.sign(&NTLM_ONLY_DER)?) } else { None };
         let token = NegTokenRespView {
             neg_state: None,
             supported_mech: None,
@@ -203,12 +200,11 @@ impl NegotiateClient {
             mech_list_mic: mech_list_mic.as_ref().map(|s| s.as_bytes().as_slice()),
         }
         .encode();
-        Ok((NegotiateStep::Continue(token), State::AuthSent { established, mech_types, sent_mic }))
+        Ok((NegotiateStep::Continue(token), State::AuthSent { established, sent_mic }))
     }
 
     fn finish(
         mut established: Box<Established>,
-        mech_types: &[u8],
         sent_mic: bool,
         token: &[u8],
     ) -> Result<(NegotiateStep, State)> {
@@ -223,7 +219,7 @@ impl NegotiateClient {
         match (resp.mech_list_mic, sent_mic) {
             (Some(mic), _) => {
                 let sig = Signature::from_slice(mic)?;
-                established.session.verify(mech_types, &sig)?;
+                established.session.verify(&NTLM_ONLY_DER, &sig)?;
             }
             (None, true) => {
                 return Err(Error::new(

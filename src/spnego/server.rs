@@ -56,7 +56,9 @@ enum State {
     AwaitCredentials {
         ntlm: Box<ServerContext>,
         mech_types: Vec<u8>,
-        client_mic: Option<Vec<u8>>,
+        /// The client's mechListMIC, read as a signature now (no copy of its bytes); a
+        /// malformed one fails only if the MIC is checked, as it always has.
+        client_mic: Option<Result<Signature>>,
     },
     /// Auto mode picked raw NTLM: every token goes straight to NTLM.
     Raw(Box<ServerContext>),
@@ -153,7 +155,7 @@ impl NegotiateServer {
                 let authenticate = resp
                     .response_token
                     .ok_or(protocol_error("SPNEGO token without NTLM AUTHENTICATE"))?;
-                let client_mic = resp.mech_list_mic.map(<[u8]>::to_vec);
+                let client_mic = resp.mech_list_mic.map(Signature::from_slice);
                 match ntlm.step(authenticate, now, rng)? {
                     ServerStep::NeedCredentials(id) => Ok((
                         ServerStep::NeedCredentials(id),
@@ -314,14 +316,13 @@ impl NegotiateServer {
     fn complete(
         ntlm: Box<ServerContext>,
         mech_types: &[u8],
-        client_mic: Option<Vec<u8>>,
+        client_mic: Option<Result<Signature>>,
     ) -> Result<(ServerStep, State)> {
         let mut established = ntlm.into_established()?;
         let signing = established.flags.contains(NegotiateFlags::SIGN);
         let server_mic = match (client_mic, signing) {
             (Some(mic), true) => {
-                let sig = Signature::from_slice(&mic)?;
-                established.session.verify(mech_types, &sig)?;
+                established.session.verify(mech_types, &mic?)?;
                 let ours = established.session.sign(mech_types)?;
                 established.session.reset_rc4_for_mech_list_mic()?;
                 Some(ours)

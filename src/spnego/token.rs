@@ -355,6 +355,15 @@ impl Field {
     }
 }
 
+/// What this crate's client offers: NTLM only.
+pub(crate) const NTLM_ONLY: [Oid; 1] = [Oid::NTLMSSP];
+
+/// [`NTLM_ONLY`] as a DER MechTypeList: `SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }`, the
+/// bytes the client's mechListMIC covers (a test checks it against
+/// [`encode_mech_type_list`]).
+pub(crate) const NTLM_ONLY_DER: [u8; 14] =
+    [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
+
 /// The DER of a MechTypeList (`SEQUENCE OF OBJECT IDENTIFIER`), over which the mechListMIC is
 /// computed (RFC 4178 §5: "the DER encoding of the MechTypeList" as sent by the initiator).
 pub fn encode_mech_type_list(mech_types: &[Oid]) -> Vec<u8> {
@@ -475,20 +484,45 @@ impl NegTokenInit {
     /// mechListMIC at `[4]`), otherwise as RFC 4178's NegTokenInit (mechListMIC at `[3]`).
     /// Fails if `mech_types` is empty.
     pub fn encode(&self) -> Result<Vec<u8>> {
+        NegTokenInitParts {
+            mech_types: &self.mech_types,
+            req_flags: self.req_flags.as_ref(),
+            mech_token: self.mech_token.as_deref(),
+            neg_hints: self.neg_hints.as_ref(),
+            mech_list_mic: self.mech_list_mic.as_deref(),
+        }
+        .encode()
+    }
+}
+
+/// A NegTokenInit's fields borrowed, for encoding without building the owned token (the
+/// client's first token wraps the NEGOTIATE it already holds).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NegTokenInitParts<'a> {
+    pub(crate) mech_types: &'a [Oid],
+    pub(crate) req_flags: Option<&'a ReqFlags>,
+    pub(crate) mech_token: Option<&'a [u8]>,
+    pub(crate) neg_hints: Option<&'a NegHints>,
+    pub(crate) mech_list_mic: Option<&'a [u8]>,
+}
+
+impl NegTokenInitParts<'_> {
+    /// [`NegTokenInit::encode`].
+    pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         if self.mech_types.is_empty() {
             return Err(EMPTY_MECH_LIST);
         }
-        let mech_types_len = der::tlv_len(mech_type_list_contents_len(&self.mech_types));
-        let req_flags = self.req_flags.as_ref().map(ReqFlags::contents);
-        let hints = self.neg_hints.as_ref().map(NegHints::contents);
+        let mech_types_len = der::tlv_len(mech_type_list_contents_len(self.mech_types));
+        let req_flags = self.req_flags.map(ReqFlags::contents);
+        let hints = self.neg_hints.map(NegHints::contents);
         // mechTypes [0] holds the SEQUENCE itself (already a whole element), the rest their
         // inner element; the MIC moves to [4] after NegHints in a NegTokenInit2.
         let mic_field = if hints.is_some() { &INIT2_MIC } else { &INIT_MIC };
         let fields = [
             (&INIT_REQ_FLAGS, req_flags.as_deref()),
-            (&INIT_MECH_TOKEN, self.mech_token.as_deref()),
+            (&INIT_MECH_TOKEN, self.mech_token),
             (&INIT2_NEG_HINTS, hints.as_deref()),
-            (mic_field, self.mech_list_mic.as_deref()),
+            (mic_field, self.mech_list_mic),
         ];
         let seq_len = fields
             .iter()
@@ -507,7 +541,7 @@ impl NegTokenInit {
         der::push_header(&mut out, tag::SEQUENCE, seq_len);
         let seq_start = out.len();
         der::push_header(&mut out, INIT_MECH_TYPES.tag, mech_types_len);
-        push_mech_type_list(&mut out, &self.mech_types);
+        push_mech_type_list(&mut out, self.mech_types);
         for (field, contents) in fields {
             if let Some(contents) = contents {
                 field.write(&mut out, contents);
@@ -685,6 +719,13 @@ mod tests {
             (Err(expected), Err(e)) => assert_eq!(e, expected, "{bytes:02x?}"),
             (expected, got) => panic!("{bytes:02x?}: decode {expected:?}, expect {got:?}"),
         }
+    }
+
+    #[test]
+    fn ntlm_only_der_is_the_encoded_list() {
+        assert_eq!(encode_mech_type_list(&NTLM_ONLY), NTLM_ONLY_DER);
+        let decoded = decode_mech_type_list(&NTLM_ONLY_DER[2..]).unwrap();
+        assert_eq!(decoded, NTLM_ONLY);
     }
 
     proptest::proptest! {
