@@ -97,31 +97,42 @@ fn split(input: &[u8]) -> Result<(u8, &[u8], &[u8])> {
 }
 
 /// Checks that `input` is exactly one well-formed DER element (see the module docs).
+///
+/// A depth-first walk in document order, iterative: `open` holds what is left of each
+/// enclosing constructed element (at most [`MAX_DEPTH`] of them), so the stack stays small
+/// whatever the input, and the first malformed element in document order is the one reported.
 pub(crate) fn validate(input: &[u8]) -> Result<()> {
     let (tag, contents, rest) = split(input)?;
     if !rest.is_empty() {
         return Err(TRAILING);
     }
-    validate_element(tag, contents, 1)
-}
-
-/// Recursion is bounded by [`MAX_DEPTH`], so the stack stays small whatever the input.
-fn validate_element(tag: u8, contents: &[u8], depth: usize) -> Result<()> {
     // X.690 §8.1.2.5: bit 6 marks a constructed encoding; primitive contents are opaque.
     if tag & 0x20 == 0 {
         return Ok(());
     }
-    if depth > MAX_DEPTH {
-        return Err(TOO_DEEP);
+    let mut open: [&[u8]; MAX_DEPTH] = [&[]; MAX_DEPTH];
+    // `cur` is the rest of the innermost open element, at depth `depth` (the outermost is 1);
+    // `open[d - 1]` is what follows the element at depth d + 1 inside its parent.
+    let (mut cur, mut depth) = (contents, 1usize);
+    loop {
+        if cur.is_empty() {
+            depth = depth.saturating_sub(1);
+            match depth.checked_sub(1).and_then(|d| open.get(d)) {
+                Some(parent_rest) => cur = parent_rest,
+                None => return Ok(()),
+            }
+            continue;
+        }
+        let (inner_tag, inner, after) = split(cur)?;
+        if inner_tag & 0x20 == 0 {
+            cur = after;
+            continue;
+        }
+        let slot = open.get_mut(depth.saturating_sub(1)).filter(|_| depth < MAX_DEPTH);
+        let slot = slot.ok_or(TOO_DEEP)?;
+        *slot = after;
+        (cur, depth) = (inner, depth.saturating_add(1));
     }
-    let inner_depth = depth.checked_add(1).ok_or(TOO_DEEP)?;
-    let mut rest = contents;
-    while !rest.is_empty() {
-        let (inner_tag, inner, after) = split(rest)?;
-        validate_element(inner_tag, inner, inner_depth)?;
-        rest = after;
-    }
-    Ok(())
 }
 
 /// A cursor over the contents of one constructed element, read against the schema.
@@ -384,6 +395,73 @@ mod tests {
         assert!(validate(&nest(MAX_DEPTH)).is_ok());
         assert_eq!(err(&nest(MAX_DEPTH + 1)), TOO_DEEP.detail());
         assert_eq!(err(&nest(5000)), TOO_DEEP.detail());
+    }
+
+    /// The recursive walk `validate` replaced (2026-11-26), kept as its reference.
+    fn validate_recursive(input: &[u8]) -> Result<()> {
+        fn element(tag: u8, contents: &[u8], depth: usize) -> Result<()> {
+            if tag & 0x20 == 0 {
+                return Ok(());
+            }
+            if depth > MAX_DEPTH {
+                return Err(TOO_DEEP);
+            }
+            let mut rest = contents;
+            while !rest.is_empty() {
+                let (inner_tag, inner, after) = split(rest)?;
+                element(inner_tag, inner, depth + 1)?;
+                rest = after;
+            }
+            Ok(())
+        }
+        let (tag, contents, rest) = split(input)?;
+        if !rest.is_empty() {
+            return Err(TRAILING);
+        }
+        element(tag, contents, 1)
+    }
+
+    /// Nested elements of a few tags (constructed and primitive), some lengths broken.
+    fn tree() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let leaf = (
+            prop::sample::select(vec![0x04u8, 0x06, 0x0a, 0x1f]),
+            prop::collection::vec(any::<u8>(), 0..6),
+        )
+            .prop_map(|(tag, contents)| tlv(tag, &contents));
+        leaf.prop_recursive(20, 200, 4, |inner| {
+            (
+                prop::sample::select(vec![0x30u8, 0x60, 0xa0, 0xa1, 0xa3, 0x24]),
+                prop::collection::vec(inner, 0..4),
+            )
+                .prop_map(|(tag, children)| tlv(tag, &children.concat()))
+        })
+    }
+
+    proptest::proptest! {
+        /// The iterative walk reports exactly what the recursive one did: the same verdict
+        /// and the same first error, on well-formed trees, deep ones, and trees with bytes
+        /// changed, cut or appended.
+        #[test]
+        fn validate_matches_the_recursive_walk(
+            t in tree(),
+            edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 0..3),
+            cut in proptest::option::of(proptest::num::usize::ANY),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..2),
+        ) {
+            let mut bytes = t;
+            for (at, value) in edits {
+                if !bytes.is_empty() {
+                    let at = at % bytes.len();
+                    bytes[at] = value;
+                }
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut % (bytes.len() + 1));
+            }
+            bytes.extend_from_slice(&tail);
+            proptest::prop_assert_eq!(validate(&bytes), validate_recursive(&bytes));
+        }
     }
 
     #[test]
