@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The handshake ratios over several fresh processes. On a shared host one process can run
+# the whole handshake in a fast or a slow band, so a single run's ratio says little; this
+# prints every run and then the lowest, median and highest ratio of each row (the two full
+# handshakes and each side alone).
+#
+#   benches/handshake-runs.sh           15 processes, 31 interleaved rounds each
+#   benches/handshake-runs.sh 25        25 processes
+#   BENCH_ROUNDS=61 benches/handshake-runs.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${1:-15}
+rounds=${BENCH_ROUNDS:-31}
+cargo bench --no-run --bench handshake 2>&1 | grep -E '^(error|warning)' || true
+deps=${CARGO_TARGET_DIR:-target}/release/deps
+bin=$(ls -t "$deps"/handshake-* | grep -v '\.d$' | head -n 1)
+uptime
+
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+for ((run = 1; run <= runs; run++)); do
+  # A divan filter that matches no bench: only the ratio table runs.
+  BENCH_ROUNDS=$rounds "$bin" --exact no-divan-bench | grep -E '^\| (NTLMv2|Negotiate)' |
+    tee -a "$rows"
+done
+
+echo
+echo "### Handshake ratios over $runs processes ($rounds rounds each): lowest / median / highest"
+echo
+echo "| operation | ratio (fastest batch) | ratio of medians |"
+echo "|---|---:|---:|"
+# Columns: | operation | floor | ours | ratio | ratio of medians | target | verdict |
+awk -F'|' '!seen[$2]++ { print $2 }' "$rows" | sed 's/^ //; s/ $//' | while IFS= read -r name; do
+  awk -F'|' -v n=" $name " '$2 == n { print $5, $6 }' "$rows" | awk -v n="$name" '
+    { a[NR] = $1; b[NR] = $2 }
+    function stats(v, k,   i, j, t, s) {
+      for (i = 1; i <= k; i++) s[i] = v[i]
+      for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
+      return sprintf("%.3f / %.3f / %.3f", s[1], (k % 2) ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2, s[k])
+    }
+    END { printf "| %s | %s | %s |\n", n, stats(a, NR), stats(b, NR) }'
+done
