@@ -186,65 +186,59 @@ impl Transcript {
 
     /// The client alone: its handshake against the recorded server tokens.
     pub fn client_side(&self) -> ClientContext {
-        let mut rng = SeededRandom::new(CLIENT_SEED);
-        let p = &self.parties;
-        let mut client =
-            ClientContext::new(p.package, &p.outbound, ClientOptions::default()).unwrap();
-        client.step(None, NOW, &mut rng).unwrap();
-        for token in &self.to_client {
-            client.step(Some(token), NOW, &mut rng).unwrap();
-        }
-        client
+        self.run_client(&mut |_| {})
     }
 
     /// The server alone: its handshake against the recorded client tokens, with the user
     /// lookup answered as in [`Parties::handshake_only`].
     pub fn server_side(&self) -> ServerContext {
-        let mut rng = SeededRandom::new(SERVER_SEED);
-        let p = &self.parties;
-        let mut server =
-            ServerContext::new(p.package, &p.inbound, ServerOptions::default()).unwrap();
-        for token in &self.to_server {
-            if let ServerStep::NeedCredentials(_) = server.step(token, NOW, &mut rng).unwrap() {
-                let answer = CredentialAnswer::NtHashes(vec![p.nt_hash.clone()]);
-                server.provide_credentials(answer, NOW).unwrap();
-            }
-        }
-        server
+        self.run_server(&mut |_| {})
     }
 
     fn client_side_recording(&self) -> (ClientContext, Vec<Vec<u8>>) {
-        let mut rng = SeededRandom::new(CLIENT_SEED);
-        let p = &self.parties;
-        let mut client =
-            ClientContext::new(p.package, &p.outbound, ClientOptions::default()).unwrap();
-        let mut sent = vec![client.step(None, NOW, &mut rng).unwrap().token().unwrap().to_vec()];
-        for token in &self.to_client {
-            sent.extend(
-                client.step(Some(token), NOW, &mut rng).unwrap().token().map(<[u8]>::to_vec),
-            );
-        }
+        let mut sent = Vec::new();
+        let client = self.run_client(&mut |t| sent.push(t.to_vec()));
         (client, sent)
     }
 
     fn server_side_recording(&self) -> (ServerContext, Vec<Vec<u8>>) {
+        let mut sent = Vec::new();
+        let server = self.run_server(&mut |t| sent.push(t.to_vec()));
+        (server, sent)
+    }
+
+    /// The client's steps; `sent` sees each token it sends.
+    fn run_client(&self, sent: &mut dyn FnMut(&[u8])) -> ClientContext {
+        let mut rng = SeededRandom::new(CLIENT_SEED);
+        let p = &self.parties;
+        let mut client =
+            ClientContext::new(p.package, &p.outbound, ClientOptions::default()).unwrap();
+        sent(client.step(None, NOW, &mut rng).unwrap().token().unwrap());
+        for token in &self.to_client {
+            if let Some(t) = client.step(Some(token), NOW, &mut rng).unwrap().token() {
+                sent(t);
+            }
+        }
+        client
+    }
+
+    /// The server's steps; `sent` sees each token it sends.
+    fn run_server(&self, sent: &mut dyn FnMut(&[u8])) -> ServerContext {
         let mut rng = SeededRandom::new(SERVER_SEED);
         let p = &self.parties;
         let mut server =
             ServerContext::new(p.package, &p.inbound, ServerOptions::default()).unwrap();
-        let mut sent = Vec::new();
         for token in &self.to_server {
             let mut step = server.step(token, NOW, &mut rng).unwrap();
             if let ServerStep::NeedCredentials(_) = &step {
                 let answer = CredentialAnswer::NtHashes(vec![p.nt_hash.clone()]);
                 step = server.provide_credentials(answer, NOW).unwrap();
             }
-            match step {
-                ServerStep::Continue(t) | ServerStep::Done(Some(t)) => sent.push(t),
-                ServerStep::Done(None) | ServerStep::NeedCredentials(_) => {}
+            if let ServerStep::Continue(t) | ServerStep::Done(Some(t)) = &step {
+                sent(t);
             }
         }
-        (server, sent)
+        server
     }
 }
 
