@@ -754,12 +754,6 @@ impl ServerContext {
     pub(crate) fn into_established(
         mut self: alloc::boxed::Box<Self>,
     ) -> Result<alloc::boxed::Box<super::Established>> {
-        self.establish()
-    }
-
-    /// [`into_established`](Self::into_established) for a context held inline: the caller
-    /// drops it where it lies afterwards (it has not moved since it completed).
-    pub(crate) fn establish(&mut self) -> Result<alloc::boxed::Box<super::Established>> {
         match &mut self.state {
             State::Done(done) => done.establish(Role::Server),
             State::Failed(e) => Err(*e),

@@ -45,6 +45,8 @@ pub(crate) mod tag {
 /// (`[APPLICATION 0]` → `[0]` → SEQUENCE → `[0]` → SEQUENCE OF); 16 leaves room without
 /// letting a crafted token nest thousands deep.
 pub(crate) const MAX_DEPTH: usize = 16;
+// `validate` admits the outermost element without a depth check.
+const _: () = assert!(MAX_DEPTH >= 1);
 
 const TRUNCATED: Error = Error::invalid_token("SPNEGO DER: truncated tag or length");
 const HIGH_TAG: Error = Error::invalid_token("SPNEGO DER: high tag number form not supported");
@@ -99,7 +101,7 @@ fn split(input: &[u8]) -> Result<(u8, &[u8], &[u8])> {
 /// Checks that `input` is exactly one well-formed DER element (see the module docs).
 ///
 /// A depth-first walk in document order, iterative: `open` holds what is left of each
-/// enclosing constructed element (at most [`MAX_DEPTH`] of them), so the stack stays small
+/// enclosing constructed element (fewer than [`MAX_DEPTH`] of them), so the stack stays small
 /// whatever the input, and the first malformed element in document order is the one reported.
 pub(crate) fn validate(input: &[u8]) -> Result<()> {
     let (tag, contents, rest) = split(input)?;
@@ -395,6 +397,19 @@ mod tests {
         assert!(validate(&nest(MAX_DEPTH)).is_ok());
         assert_eq!(err(&nest(MAX_DEPTH + 1)), TOO_DEEP.detail());
         assert_eq!(err(&nest(5000)), TOO_DEEP.detail());
+        // `inner` wrapped in `levels` SEQUENCEs, each with a primitive sibling after it.
+        let wrap = |inner: Vec<u8>, levels: usize| {
+            (0..levels).fold(inner, |t, _| tlv(0x30, &[t, tlv(0x04, &[1])].concat()))
+        };
+        // A primitive below the deepest admitted level is fine: only constructed ones nest.
+        assert!(validate(&wrap(tlv(0x04, &[7]), MAX_DEPTH)).is_ok());
+        // One level too deep is refused before its contents are read, even malformed ones.
+        let malformed = tlv(0x30, &[0x04, 0x80]);
+        assert_eq!(err(&wrap(malformed.clone(), MAX_DEPTH)), TOO_DEEP.detail());
+        assert_eq!(err(&wrap(malformed, MAX_DEPTH - 1)), INDEFINITE.detail());
+        // After the deepest element, its siblings at every level are still checked.
+        let bad_sibling = tlv(0x30, &[nest(MAX_DEPTH - 1), vec![0x04, 0x80]].concat());
+        assert_eq!(err(&bad_sibling), INDEFINITE.detail());
     }
 
     /// The recursive walk `validate` replaced (2026-11-26), kept as its reference.
@@ -438,13 +453,29 @@ mod tests {
         })
     }
 
+    /// [`tree`]s wrapped in 10 to 20 constructed levels with random siblings, around the
+    /// depth limit.
+    fn deep_tree() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let level = (
+            prop::sample::select(vec![0x30u8, 0xa0, 0xa2]),
+            prop::collection::vec(prop::collection::vec(any::<u8>(), 0..3), 0..2),
+        );
+        (tree(), prop::collection::vec(level, 10..21)).prop_map(|(inner, levels)| {
+            levels.into_iter().fold(inner, |t, (tag, siblings)| {
+                let siblings: Vec<u8> = siblings.iter().flat_map(|s| tlv(0x04, s)).collect();
+                tlv(tag, &[t, siblings].concat())
+            })
+        })
+    }
+
     proptest::proptest! {
         /// The iterative walk reports exactly what the recursive one did: the same verdict
         /// and the same first error, on well-formed trees, deep ones, and trees with bytes
         /// changed, cut or appended.
         #[test]
         fn validate_matches_the_recursive_walk(
-            t in tree(),
+            t in proptest::prop_oneof![tree(), deep_tree()],
             edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 0..3),
             cut in proptest::option::of(proptest::num::usize::ANY),
             tail in proptest::collection::vec(proptest::num::u8::ANY, 0..2),

@@ -869,27 +869,36 @@ fn mech_list_tampered_in_flight_is_message_altered() {
     assert_eq!(negotiate_failure(add_kerberos), (Side::Server, ErrorKind::MessageAltered));
 }
 
-/// The mechListMIC of the token of `leg` stripped, then flipped at byte `at_byte`: both
-/// refused by the receiver, `by`.
+/// The mechListMIC of the token of `leg` stripped, flipped at byte `at_byte`, cut to 15
+/// bytes or grown to 17: each refused by the receiver, `by`.
 fn mech_list_mic_tampered(leg: Leg, at_byte: usize, by: Side) {
-    for strip in [true, false] {
+    #[derive(Debug, Clone, Copy)]
+    enum Edit {
+        Strip,
+        Flip,
+        Cut,
+        Grow,
+    }
+    for edit in [Edit::Strip, Edit::Flip, Edit::Cut, Edit::Grow] {
         let tamper = at(leg, |t| {
-            forge::neg_resp(t, |r| match &mut r.mech_list_mic {
-                mic if strip => *mic = None,
-                mic => mic.as_mut().unwrap()[at_byte] ^= 0x81,
+            forge::neg_resp(t, |r| match (edit, &mut r.mech_list_mic) {
+                (Edit::Strip, mic) => *mic = None,
+                (Edit::Flip, mic) => mic.as_mut().unwrap()[at_byte] ^= 0x81,
+                (Edit::Cut, mic) => drop(mic.as_mut().unwrap().pop()),
+                (Edit::Grow, mic) => mic.as_mut().unwrap().push(0),
             })
         });
-        assert_eq!(negotiate_failure(tamper), (by, ErrorKind::MessageAltered), "{strip}");
+        assert_eq!(negotiate_failure(tamper), (by, ErrorKind::MessageAltered), "{edit:?}");
     }
 }
 
 #[test]
-fn client_mech_list_mic_stripped_or_flipped_is_message_altered() {
+fn client_mech_list_mic_stripped_flipped_or_resized_is_message_altered() {
     mech_list_mic_tampered(Leg::AUTHENTICATE, 6, Side::Server);
 }
 
 #[test]
-fn server_mech_list_mic_stripped_or_flipped_is_message_altered() {
+fn server_mech_list_mic_stripped_flipped_or_resized_is_message_altered() {
     mech_list_mic_tampered(Leg::FINAL, 9, Side::Client);
 }
 
