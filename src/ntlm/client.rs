@@ -75,9 +75,17 @@ pub enum ClientStep {
     Done(Vec<u8>),
 }
 
+/// The length of the NEGOTIATE this client sends: the header with VERSION, no payload.
+const NEGOTIATE_LEN: usize = 40;
+
 enum State {
     Initial,
-    NegotiateSent { negotiate: Vec<u8>, offered: NegotiateFlags },
+    /// The NEGOTIATE as sent, which the MIC covers: always the 40-byte header with VERSION
+    /// (this client sends neither domain nor workstation), so it is kept inline.
+    NegotiateSent {
+        negotiate: [u8; NEGOTIATE_LEN],
+        offered: NegotiateFlags,
+    },
     Done(Completed),
     Failed(Error),
 }
@@ -260,8 +268,12 @@ impl ClientContext {
             workstation: None,
             version: Some(self.config.version),
         };
-        let negotiate = message.encode()?;
-        Ok((ClientStep::Continue(negotiate.clone()), State::NegotiateSent { negotiate, offered }))
+        let token = message.encode()?;
+        let negotiate = token
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::new(ErrorKind::InternalError, "NEGOTIATE length"))?;
+        Ok((ClientStep::Continue(token), State::NegotiateSent { negotiate, offered }))
     }
 
     /// Flags for AUTHENTICATE: what both sides share (TARGET_INFO echoed), one string

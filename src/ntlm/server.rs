@@ -694,11 +694,17 @@ impl ServerContext {
     }
 
     fn check_channel_bindings(&self, pairs: &AvList<'_>) -> Result<()> {
+        let policy = self.config.channel_binding_policy;
+        let expected = self.config.channel_bindings.as_ref().map(ChannelBindings::hash);
+        // Nothing the client sends can fail these (the default without bindings): the list
+        // was checked when the message arrived, so it need not be searched.
+        if policy == Policy::Ignore || (policy == Policy::Accept && expected.is_none()) {
+            return Ok(());
+        }
         // MS-NLMP 3.2.5.1.2: an all-zero value means the client had no bindings to give.
         let sent = pairs.channel_bindings().filter(|h| *h != [0u8; 16]);
-        let expected = self.config.channel_bindings.as_ref().map(ChannelBindings::hash);
         let bad = |detail| Err(Error::new(ErrorKind::BadBindings, detail));
-        match (self.config.channel_binding_policy, sent, expected) {
+        match (policy, sent, expected) {
             (Policy::Ignore, _, _) => Ok(()),
             (Policy::Require, None, _) => bad("channel bindings required but absent"),
             (Policy::Require, Some(_), None) => {
@@ -712,12 +718,20 @@ impl ServerContext {
     }
 
     fn check_spn(&self, pairs: &AvList<'_>) -> Result<()> {
+        let policy = self.config.spn_policy;
+        // As for the bindings: with no SPNs to compare against (the default), nothing sent
+        // can fail, and the checked list need not be searched.
+        if policy == Policy::Ignore
+            || (policy == Policy::Accept && self.config.expected_spns.is_empty())
+        {
+            return Ok(());
+        }
         let sent = pairs.target_name()?;
         let sent = sent.as_deref().filter(|s| !s.is_empty());
         let known =
             |spn: &str| self.config.expected_spns.iter().any(|e| e.eq_ignore_ascii_case(spn));
         let wrong = |detail| Err(Error::new(ErrorKind::WrongPrincipal, detail));
-        match (self.config.spn_policy, sent) {
+        match (policy, sent) {
             (Policy::Ignore, _) => Ok(()),
             (Policy::Require, None) => wrong("target SPN required but absent"),
             (Policy::Require, Some(spn)) if !known(spn) => wrong("target SPN is not this server's"),
