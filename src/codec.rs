@@ -108,6 +108,14 @@ pub struct SecurityBuffer {
 }
 
 impl SecurityBuffer {
+    /// The triple as it lies in a message header: `len`, `max_len`, `offset`, little-endian.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        let [l0, l1] = self.len.to_le_bytes();
+        let [m0, m1] = self.max_len.to_le_bytes();
+        let [o0, o1, o2, o3] = self.offset.to_le_bytes();
+        [l0, l1, m0, m1, o0, o1, o2, o3]
+    }
+
     /// Resolves the buffer against the whole `message`, with overflow-checked arithmetic.
     ///
     /// A zero length resolves to an empty slice whatever the offset (Windows writes offsets
@@ -203,10 +211,7 @@ impl Writer {
 
     /// Appends a security buffer header.
     pub fn security_buffer(&mut self, sb: SecurityBuffer) -> &mut Self {
-        let [l0, l1] = sb.len.to_le_bytes();
-        let [m0, m1] = sb.max_len.to_le_bytes();
-        let [o0, o1, o2, o3] = sb.offset.to_le_bytes();
-        self.bytes(&[l0, l1, m0, m1, o0, o1, o2, o3])
+        self.bytes(&sb.to_bytes())
     }
 
     /// Overwrites bytes at `at` (used to patch offsets and the MIC after layout).

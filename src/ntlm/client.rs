@@ -9,14 +9,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::Writer;
+use crate::codec::{Writer, utf16le_len};
 use crate::creds::{Credentials, Identity, SharedCredentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{self, ChannelBindings, SessionKey};
 use crate::ntlm::messages::{
     AuthenticateMessage, AuthenticateParts, AvFlags, AvId, AvList, AvPair, AvValue, ChallengeView,
-    NegotiateMessage, Version, set_mic, write_blob, write_pair,
+    Encoded, NegotiateMessage, Version, set_mic, write_blob, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::ntlm::{Completed, ContextRequest};
@@ -350,47 +350,50 @@ impl ClientContext {
         // instead of the LMv2 response.
         let send_mic = server_time.is_some();
         let key = crypto::ntowf_v2(&nt_hash, &identity.user, &identity.domain);
-        let nt_response = self.ntlmv2_response(
-            &key,
-            &challenge.server_challenge,
-            server_time.unwrap_or(now),
-            &client_challenge,
-            &target_info,
-            send_mic,
-        )?;
         let lm_response = if send_mic {
             [0u8; 24]
         } else {
             crypto::lmv2_response(&key, &challenge.server_challenge, &client_challenge)
         };
-        let proof: [u8; 16] = nt_response
-            .get(..16)
-            .and_then(|p| p.try_into().ok())
-            .ok_or(Error::new(ErrorKind::InternalError, "NTProofStr length"))?;
+        let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
+        // Encoded once, with a zero NTProofStr, session key and MIC, each filled in where it
+        // lies once known: the NTLMv2 response is written straight into the message (its
+        // proof covers the blob there), and the MIC covers exactly these bytes (encoding
+        // twice cost ~3% of a whole handshake; building the response apart, ~0.3%).
+        let message = AuthenticateParts {
+            flags,
+            lm_challenge_response: &lm_response,
+            nt_challenge_response: &[],
+            domain: &identity.domain,
+            user: &identity.user,
+            workstation: &identity.workstation,
+            encrypted_random_session_key: if key_exch { &[0; 16] } else { &[] },
+            version: self.config.version,
+        };
+        let time = server_time.unwrap_or(now);
+        let spn_len = self.config.target_spn.as_deref().map_or(0, utf16le_len);
+        let nt_capacity =
+            NTLMV2_RESPONSE_SLACK.saturating_add(target_info.len()).saturating_add(spn_len);
+        let mut encoded =
+            message.encode_with(send_mic.then_some(&[0u8; 16]), nt_capacity, |w| {
+                w.bytes(&[0; PROOF_LEN]);
+                write_blob(w, time, &client_challenge, |w| {
+                    self.write_blob_av_pairs(w, &target_info, send_mic)
+                })
+            })?;
+        let proof = fill_proof(&mut encoded, &key, &challenge.server_challenge)?;
         let key_exchange_key = crypto::session_base_key_v2(&key, &proof);
-        let (exported, encrypted_key) = if flags.contains(NegotiateFlags::KEY_EXCH) {
+        let exported = if key_exch {
             let mut random = [0u8; 16];
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
             let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
-            (exported, Some(encrypted))
+            field_mut(&mut encoded.token, encoded.session_key)?.copy_from_slice(&encrypted);
+            exported
         } else {
-            (key_exchange_key, None)
+            key_exchange_key
         };
-
-        // Encoded once, with a zero MIC: the MIC is computed over exactly these bytes and
-        // then written into them (encoding twice cost ~3% of a whole handshake).
-        let message = AuthenticateParts {
-            flags,
-            lm_challenge_response: &lm_response,
-            nt_challenge_response: &nt_response,
-            domain: &identity.domain,
-            user: &identity.user,
-            workstation: &identity.workstation,
-            encrypted_random_session_key: encrypted_key.as_ref().map_or(&[], |k| k.as_slice()),
-            version: self.config.version,
-        };
-        let mut token = message.encode(send_mic.then_some(&[0u8; 16]))?;
+        let mut token = encoded.token;
         if send_mic {
             let mic = crypto::mic(&exported, negotiate, challenge_bytes, &token);
             set_mic(&mut token, &mic)?;
@@ -399,32 +402,6 @@ impl ClientContext {
         let flags = flags & challenge.flags;
         let done = Completed { identity, flags, exported_session_key: exported };
         Ok((ClientStep::Done(token), State::Done(done)))
-    }
-
-    /// The NTLMv2 `NtChallengeResponse` (MS-NLMP 3.3.2): NTProofStr followed by the client
-    /// challenge, written into one buffer and the proof filled in over the blob.
-    fn ntlmv2_response(
-        &self,
-        key: &crypto::ResponseKey,
-        server_challenge: &[u8; 8],
-        time: FileTime,
-        client_challenge: &[u8; 8],
-        server_pairs: &AvList<'_>,
-        send_mic: bool,
-    ) -> Result<Vec<u8>> {
-        const PROOF_LEN: usize = 16;
-        let mut w = Writer::with_capacity(256);
-        w.bytes(&[0; PROOF_LEN]);
-        write_blob(&mut w, time, client_challenge, |w| {
-            self.write_blob_av_pairs(w, server_pairs, send_mic)
-        })?;
-        let mut response = w.into_vec();
-        let (proof, blob) = response.split_at_mut_checked(PROOF_LEN).ok_or(Error::new(
-            ErrorKind::InternalError,
-            "NTLMv2 response shorter than NTProofStr",
-        ))?;
-        proof.copy_from_slice(&crypto::nt_proof_str(key, server_challenge, blob));
-        Ok(response)
     }
 
     /// The AV pairs of the NTLMv2 blob (MS-NLMP 3.1.5.1.2): the server's, byte for byte,
@@ -538,6 +515,37 @@ impl ClientContext {
             _ => Err(Error::new(ErrorKind::OutOfSequence, "NTLM client handshake not complete")),
         }
     }
+}
+
+/// `NTProofStr`, the first field of an NTLMv2 response.
+const PROOF_LEN: usize = 16;
+
+/// What an NTLMv2 response holds beyond the server's AV pairs and the SPN's text, at most:
+/// `NTProofStr` 16, the blob's fixed part 28 and trailing `Z(4)`, `MsvAvFlags` 8,
+/// `MsvAvChannelBindings` 20, the SPN's pair header 4, `MsvAvEOL` 4.
+const NTLMV2_RESPONSE_SLACK: usize = 84;
+
+/// Fills in `NTProofStr` over the blob where both lie in `encoded` (MS-NLMP 3.3.2), and
+/// returns it.
+fn fill_proof(
+    encoded: &mut Encoded,
+    key: &crypto::ResponseKey,
+    server_challenge: &[u8; 8],
+) -> Result<[u8; PROOF_LEN]> {
+    let response = field_mut(&mut encoded.token, encoded.nt.clone())?;
+    let (slot, blob) = response
+        .split_at_mut_checked(PROOF_LEN)
+        .ok_or(Error::new(ErrorKind::InternalError, "NTLMv2 response shorter than NTProofStr"))?;
+    let proof = crypto::nt_proof_str(key, server_challenge, blob);
+    slot.copy_from_slice(&proof);
+    Ok(proof)
+}
+
+/// The bytes of a field of a message just encoded.
+fn field_mut(token: &mut [u8], range: core::ops::Range<usize>) -> Result<&mut [u8]> {
+    token
+        .get_mut(range)
+        .ok_or(Error::new(ErrorKind::InternalError, "encoded field outside the message"))
 }
 
 /// Placeholder state while a step runs; never observable (the step always replaces it).

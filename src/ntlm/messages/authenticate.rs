@@ -2,12 +2,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use super::{
     AUTHENTICATE_TYPE, Check, Field, Kind, SIGNATURE, Version, check_text, decode_text, open,
     text_len, write_text,
 };
-use crate::codec::{Layout, SecurityBuffer};
+use crate::codec::{Layout, SecurityBuffer, Writer};
 use crate::error::{Error, Result};
 use crate::flags::NegotiateFlags;
 
@@ -131,6 +132,29 @@ impl AuthenticateParts<'_> {
     /// Encodes the message as [`AuthenticateMessage::encode`] describes, with `mic` in the
     /// MIC field if given.
     pub(crate) fn encode(&self, mic: Option<&[u8; 16]>) -> Result<Vec<u8>> {
+        let nt = self.nt_challenge_response;
+        let encoded = self.encode_with(mic, nt.len(), |w| {
+            w.bytes(nt);
+            Ok(())
+        })?;
+        Ok(encoded.token)
+    }
+
+    /// Encodes the message with the `NtChallengeResponse` that `write_nt` writes in place
+    /// (`nt_challenge_response` is not used), and says where it and the session key lie:
+    /// the client writes its NTLMv2 response straight into the message, then fills in
+    /// `NTProofStr` over the blob there, rather than building it in a buffer of its own and
+    /// copying it. `nt_capacity` is only a hint for the allocation.
+    ///
+    /// The payload is written in its order (names, LM response, NT response, session key);
+    /// the NT response's security buffer and the session key's, whose offset follows from
+    /// its length, are filled in once it is written.
+    pub(crate) fn encode_with(
+        &self,
+        mic: Option<&[u8; 16]>,
+        nt_capacity: usize,
+        write_nt: impl FnOnce(&mut Writer) -> Result<()>,
+    ) -> Result<Encoded> {
         let header_len = match mic {
             Some(_) => HEADER_WITH_MIC_LEN,
             None => HEADER_WITH_VERSION_LEN,
@@ -144,19 +168,18 @@ impl AuthenticateParts<'_> {
         let user = text(self.user, &USER)?;
         let workstation = text(self.workstation, &WORKSTATION)?;
         let lm = layout.field(self.lm_challenge_response.len(), LM_RESPONSE.too_long)?;
-        let nt = layout.field(self.nt_challenge_response.len(), NT_RESPONSE.too_long)?;
-        let session_key =
-            layout.field(self.encrypted_random_session_key.len(), SESSION_KEY.too_long)?;
+        let key = self.encrypted_random_session_key;
+        let capacity = layout.message_len().saturating_add(nt_capacity).saturating_add(key.len());
 
-        let mut w = layout.writer();
+        let mut w = Writer::with_capacity(capacity);
         w.bytes(&SIGNATURE)
             .u32_le(AUTHENTICATE_TYPE)
             .security_buffer(lm)
-            .security_buffer(nt)
+            .security_buffer(SecurityBuffer::default()) // NtChallengeResponse, below
             .security_buffer(domain)
             .security_buffer(user)
             .security_buffer(workstation)
-            .security_buffer(session_key)
+            .security_buffer(SecurityBuffer::default()) // EncryptedRandomSessionKey, below
             .u32_le(self.flags.bits())
             .bytes(&self.version.encode());
         if let Some(mic) = mic {
@@ -166,11 +189,37 @@ impl AuthenticateParts<'_> {
         for text in [self.domain, self.user, self.workstation] {
             write_text(&mut w, text, unicode);
         }
-        w.bytes(self.lm_challenge_response)
-            .bytes(self.nt_challenge_response)
-            .bytes(self.encrypted_random_session_key);
-        layout.finish(w)
+        w.bytes(self.lm_challenge_response);
+        let nt_start = layout.message_len();
+        write_nt(&mut w)?;
+        let nt = layout.field(w.len().saturating_sub(nt_start), NT_RESPONSE.too_long)?;
+        let session_key = layout.field(key.len(), SESSION_KEY.too_long)?;
+        w.bytes(key);
+        w.patch(NT_RESPONSE_AT, &nt.to_bytes())?;
+        w.patch(SESSION_KEY_AT, &session_key.to_bytes())?;
+        let token = layout.finish(w)?;
+        Ok(Encoded { token, nt: range(nt), session_key: range(session_key) })
     }
+}
+
+/// Where the `NtChallengeResponse` and `EncryptedRandomSessionKey` security buffers lie
+/// in the header.
+const NT_RESPONSE_AT: usize = 20;
+const SESSION_KEY_AT: usize = 52;
+
+/// An AUTHENTICATE message just encoded, with where two of its fields lie in it.
+pub(crate) struct Encoded {
+    pub(crate) token: Vec<u8>,
+    /// `NtChallengeResponse`.
+    pub(crate) nt: Range<usize>,
+    /// `EncryptedRandomSessionKey`.
+    pub(crate) session_key: Range<usize>,
+}
+
+/// The bytes a security buffer written by [`Layout::field`] covers.
+fn range(sb: SecurityBuffer) -> Range<usize> {
+    let start = usize::try_from(sb.offset).unwrap_or(usize::MAX);
+    start..start.saturating_add(usize::from(sb.len))
 }
 
 /// Zeroes the MIC field of an AUTHENTICATE message in place: the server's input to the MIC

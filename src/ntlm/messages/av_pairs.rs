@@ -344,6 +344,11 @@ impl<'a> AvList<'a> {
         }
     }
 
+    /// The length of the pairs before `MsvAvEOL`, in bytes.
+    pub(crate) const fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
     /// The pairs in order, each as its id, its value bytes and its bytes on the wire.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (AvId, &'a [u8], &'a [u8])> {
         let mut r = Reader::new(self.pairs);

@@ -75,7 +75,7 @@ mod version;
 mod tests;
 
 pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
-pub(crate) use authenticate::{AuthenticateParts, AuthenticateView};
+pub(crate) use authenticate::{AuthenticateParts, AuthenticateView, Encoded};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
 pub(crate) use av_pairs::{AvList, AvValue, write_pair};
 pub use challenge::ChallengeMessage;
