@@ -216,15 +216,22 @@ pub(crate) fn tlv_len(len: usize) -> usize {
 }
 
 /// Appends `tag` and the minimal DER length `len`; the `len` contents octets follow.
+///
+/// Headers of tokens under 64 KiB (all of SPNEGO's in practice) are appended as one
+/// fixed-size array each, which compiles to a few stores rather than a push per octet.
 pub(crate) fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
-    match u8::try_from(len) {
-        Ok(short) if short < 0x80 => out.push(short),
+    let be = len.to_be_bytes();
+    match (u8::try_from(len), u16::try_from(len)) {
+        (Ok(short), _) if short < 0x80 => out.extend_from_slice(&[tag, short]),
+        (Ok(byte), _) => out.extend_from_slice(&[tag, 0x81, byte]),
+        (_, Ok(two)) => {
+            let [hi, lo] = two.to_be_bytes();
+            out.extend_from_slice(&[tag, 0x82, hi, lo]);
+        }
         _ => {
             let count = significant_bytes(len);
             // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
-            out.push(0x80 | (u8::try_from(count).unwrap_or(0x7f) & 0x7f));
-            let be = len.to_be_bytes();
+            out.extend_from_slice(&[tag, 0x80 | (u8::try_from(count).unwrap_or(0x7f) & 0x7f)]);
             out.extend_from_slice(be.get(be.len().saturating_sub(count)..).unwrap_or_default());
         }
     }
@@ -500,7 +507,9 @@ mod tests {
         assert_eq!(tlv(0x04, &[]), [0x04, 0x00]);
         assert_eq!(tlv(0x04, &[0; 0x7f])[..2], [0x04, 0x7f]);
         assert_eq!(tlv(0x04, &[0; 0x80])[..3], [0x04, 0x81, 0x80]);
+        assert_eq!(tlv(0x04, &[0; 0xff])[..3], [0x04, 0x81, 0xff]);
         assert_eq!(tlv(0x04, &[0; 0x100])[..4], [0x04, 0x82, 0x01, 0x00]);
+        assert_eq!(tlv(0x04, &[0; 0xffff])[..4], [0x04, 0x82, 0xff, 0xff]);
         assert_eq!(tlv(0x04, &[0; 0x1_0000])[..5], [0x04, 0x83, 0x01, 0x00, 0x00]);
         for len in [0usize, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x1_0000] {
             assert!(validate(&tlv(0x04, &vec![0; len])).is_ok(), "{len}");
