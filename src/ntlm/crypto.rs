@@ -89,8 +89,22 @@ impl NtHash {
 }
 
 /// Constant-time equality of two byte strings (length is not secret).
+///
+/// `subtle`'s comparison, made eight bytes at a time: every word is compared and the
+/// results combined without branching, as `subtle` does byte by byte, in an eighth of the
+/// steps (the 16-byte MACs, proofs and signatures this crate compares are two words).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+    let mut equal = subtle::Choice::from(1);
+    for (x, y) in (&mut a_words).zip(&mut b_words) {
+        equal &= word(x).ct_eq(&word(y));
+    }
+    equal &= a_words.remainder().ct_eq(b_words.remainder());
+    equal.into()
 }
 
 /// MD5 over the concatenation of `parts`.

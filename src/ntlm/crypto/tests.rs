@@ -343,3 +343,32 @@ fn rc4_zeroize_wipes_the_whole_state() {
     rc4.zeroize();
     assert!(rc4.export_state().iter().all(|&b| b == 0), "every entry, i and j are zero");
 }
+
+#[test]
+fn ct_eq_agrees_with_equality_at_every_length_and_position() {
+    // Word-wise comparison: every length around the 8-byte words, and a difference in each
+    // position (whole words and the tail alike) must be seen.
+    for len in 0..=33usize {
+        let a: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
+        assert!(ct_eq(&a, &a.clone()), "equal, length {len}");
+        for at in 0..len {
+            for bit in [0x01u8, 0x80] {
+                let mut b = a.clone();
+                b[at] ^= bit;
+                assert!(!ct_eq(&a, &b), "length {len}, byte {at}, bit {bit:#x}");
+            }
+        }
+        let mut longer = a.clone();
+        longer.push(0);
+        assert!(!ct_eq(&a, &longer), "lengths {len} and {}", len + 1);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn ct_eq_is_equality(a in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+                         b in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+        proptest::prop_assert_eq!(ct_eq(&a, &b), a == b);
+        proptest::prop_assert!(ct_eq(&a, &a));
+    }
+}
