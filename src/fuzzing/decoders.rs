@@ -100,8 +100,8 @@ pub fn ntlmv2_response(data: &[u8]) {
     );
 }
 
-/// SPNEGO tokens (RFC 4178, MS-SPNG): the decoder accepts only canonical DER, so encode
-/// must give back the input exactly. Also OIDs from raw contents, through dotted text.
+/// SPNEGO tokens (RFC 4178, MS-SPNG): the decoder accepts only canonical DER, so the
+/// schema-free DER walk must accept it too and encode must give back the input exactly. Also OIDs from raw contents, through dotted text.
 pub fn spnego_token(data: &[u8]) {
     let _ = is_raw_ntlm(data);
     if let Ok(oid) = Oid::from_der_contents(data) {
@@ -111,6 +111,8 @@ pub fn spnego_token(data: &[u8]) {
         let _ = oid.name();
     }
     let Ok(token) = NegotiationToken::decode(data) else { return };
+    // The schema reader checks what it reads; the schema-free walk must agree it is DER.
+    assert!(crate::spnego::der::validate(data).is_ok(), "accepted SPNEGO token is not DER");
     match token.encode() {
         Ok(bytes) if bytes == data => {}
         other => panic!("SPNEGO decode is not canonical: {token:?}\nre-encoded {other:?}"),

@@ -174,7 +174,6 @@ pub(crate) struct NegTokenInitView<'a> {
 
 impl<'a> NegTokenInitView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        der::validate(bytes)?;
         let framed = der::only(
             bytes,
             tag::APPLICATION_0,
@@ -628,7 +627,6 @@ pub(crate) struct NegTokenRespView<'a> {
 
 impl<'a> NegTokenRespView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        der::validate(bytes)?;
         let inner = der::only(
             bytes,
             NEG_TOKEN_RESP,
@@ -711,11 +709,15 @@ mod tests {
         let got = NegTokenRespView::expect(bytes, SECOND_INIT);
         match (expected, got) {
             (Ok(NegotiationToken::Resp(resp)), Ok(view)) => {
+                assert!(der::validate(bytes).is_ok(), "accepted but not DER: {bytes:02x?}");
                 assert_eq!(NegTokenResp::decode(bytes).unwrap(), resp);
                 assert_eq!(view.encode(), bytes, "canonical DER re-encodes as received");
                 assert_eq!(view.selects_ntlm(), resp.supported_mech == Some(Oid::NTLMSSP));
             }
-            (Ok(NegotiationToken::Init(_)), Err(e)) => assert_eq!(e.detail(), SECOND_INIT),
+            (Ok(NegotiationToken::Init(_)), Err(e)) => {
+                assert!(der::validate(bytes).is_ok(), "accepted but not DER: {bytes:02x?}");
+                assert_eq!(e.detail(), SECOND_INIT);
+            }
             (Err(expected), Err(e)) => assert_eq!(e, expected, "{bytes:02x?}"),
             (expected, got) => panic!("{bytes:02x?}: decode {expected:?}, expect {got:?}"),
         }
