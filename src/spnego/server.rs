@@ -13,6 +13,7 @@
 
 mod export;
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -27,8 +28,8 @@ use crate::rand::Random;
 use crate::spnego::context::Established;
 use crate::spnego::der::tag;
 use crate::spnego::token::{
-    NegHints, NegState, NegTokenInit, NegTokenInitView, NegTokenResp, NegTokenRespView,
-    NegotiationToken,
+    NTLM_ONLY_DER, NegHints, NegState, NegTokenInit, NegTokenInitView, NegTokenResp,
+    NegTokenRespView, NegotiationToken,
 };
 use crate::spnego::{Oid, is_raw_ntlm};
 use crate::time::FileTime;
@@ -47,15 +48,15 @@ enum State {
     Initial(Box<ServerContext>),
     AwaitNegotiate {
         ntlm: Box<ServerContext>,
-        mech_types: Vec<u8>,
+        mech_types: MechTypes,
     },
     ChallengeSent {
         ntlm: Box<ServerContext>,
-        mech_types: Vec<u8>,
+        mech_types: MechTypes,
     },
     AwaitCredentials {
         ntlm: Box<ServerContext>,
-        mech_types: Vec<u8>,
+        mech_types: MechTypes,
         /// The client's mechListMIC, read as a signature now (no copy of its bytes); a
         /// malformed one fails only if the MIC is checked, as it always has.
         client_mic: Option<Result<Signature>>,
@@ -64,6 +65,14 @@ enum State {
     Raw(Box<ServerContext>),
     Done(alloc::boxed::Box<Established>),
     Failed(Error),
+}
+
+/// The client's MechTypeList as it was sent, which the mechListMIC covers: borrowed when
+/// it is the NTLM-only list (what this crate's client sends), copied otherwise.
+type MechTypes = Cow<'static, [u8]>;
+
+fn mech_types(der: &[u8]) -> MechTypes {
+    if der == NTLM_ONLY_DER { Cow::Borrowed(&NTLM_ONLY_DER) } else { Cow::Owned(der.to_vec()) }
 }
 
 /// A Negotiate server context accepting NTLM only (Kerberos is declined).
@@ -272,7 +281,7 @@ impl NegotiateServer {
                 ErrorKind::UnsupportedFunction,
                 "SPNEGO client offers no mechanism this server supports (NTLM only)",
             ))?;
-        let mech_types = init.mech_types_der.to_vec();
+        let mech_types = mech_types(init.mech_types_der);
         match (position, init.mech_token) {
             (0, Some(negotiate)) => Self::challenge(ntlm, mech_types, negotiate, false, now, rng),
             _ => {
@@ -289,7 +298,7 @@ impl NegotiateServer {
 
     fn challenge(
         mut ntlm: Box<ServerContext>,
-        mech_types: Vec<u8>,
+        mech_types: MechTypes,
         negotiate: &[u8],
         mech_already_sent: bool,
         now: FileTime,

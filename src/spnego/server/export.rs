@@ -55,7 +55,10 @@ impl NegotiateServer {
                 check_mech_types(mech_types)?;
                 let ntlm = ServerContext::import(config, inner)?;
                 (
-                    State::ChallengeSent { ntlm: Box::new(ntlm), mech_types: mech_types.to_vec() },
+                    State::ChallengeSent {
+                        ntlm: Box::new(ntlm),
+                        mech_types: super::mech_types(mech_types),
+                    },
                     AcceptMode::Negotiate,
                 )
             }
