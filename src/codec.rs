@@ -271,6 +271,20 @@ impl Layout {
         }
     }
 
+    /// Checks that `w` holds exactly the fields laid out so far: before a field whose length
+    /// only writing it tells, so that a field written at another offset than its security
+    /// buffer says is still an internal error, not folded into that length.
+    pub fn at_end(&self, w: &Writer) -> Result<()> {
+        if w.len() == self.end {
+            Ok(())
+        } else {
+            Err(Error::new(
+                crate::ErrorKind::InternalError,
+                "encoded fields differ from their layout",
+            ))
+        }
+    }
+
     /// Reserves `len` bytes at the end of the payload; `too_long` is the error detail if
     /// the field does not fit a security buffer (length over 65535, offset over 4 GiB).
     pub fn field(&mut self, len: usize, too_long: &'static str) -> Result<SecurityBuffer> {

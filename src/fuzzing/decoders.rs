@@ -101,7 +101,8 @@ pub fn ntlmv2_response(data: &[u8]) {
 }
 
 /// SPNEGO tokens (RFC 4178, MS-SPNG): the decoder accepts only canonical DER, so the
-/// schema-free DER walk must accept it too and encode must give back the input exactly. Also OIDs from raw contents, through dotted text.
+/// schema-free DER walk must accept it too and encode must give back the input exactly.
+/// Also OIDs from raw contents, through dotted text.
 pub fn spnego_token(data: &[u8]) {
     let _ = is_raw_ntlm(data);
     if let Ok(oid) = Oid::from_der_contents(data) {

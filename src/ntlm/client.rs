@@ -388,7 +388,10 @@ impl ClientContext {
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
             let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
-            field_mut(&mut encoded.token, encoded.session_key)?.copy_from_slice(&encrypted);
+            let slot: &mut [u8; 16] = field_mut(&mut encoded.token, encoded.session_key)?
+                .try_into()
+                .map_err(|_| Error::new(ErrorKind::InternalError, "session key field length"))?;
+            *slot = encrypted;
             exported
         } else {
             key_exchange_key

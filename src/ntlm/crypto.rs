@@ -98,10 +98,13 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
-    let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
     let mut equal = subtle::Choice::from(1);
     for (x, y) in (&mut a_words).zip(&mut b_words) {
-        equal &= word(x).ct_eq(&word(y));
+        equal &= match (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) {
+            (Ok(x), Ok(y)) => u64::from_le_bytes(x).ct_eq(&u64::from_le_bytes(y)),
+            // Not reached (`chunks_exact`); byte by byte would still be right.
+            _ => x.ct_eq(y),
+        };
     }
     equal &= a_words.remainder().ct_eq(b_words.remainder());
     equal.into()

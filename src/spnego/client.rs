@@ -57,6 +57,7 @@ enum State {
     },
     Failed(Error),
 }
+
 /// A Negotiate client context offering NTLM only.
 pub struct NegotiateClient {
     state: State,

@@ -8,7 +8,8 @@
 //! its tag compared with the one the schema expects, naming the field when it differs.
 //! Whatever the schema does not read (an unknown, repeated or misordered element, trailing
 //! bytes) is an error, so an accepted token has had every element checked, and nesting is
-//! bounded by the schema (at most five levels) rather than by the input.
+//! bounded by the schema (at most six levels, a NegTokenInit2's hintName) rather than by
+//! the input.
 //!
 //! [`validate`], a walk of the whole token that knows no schema, is the oracle the tests and
 //! the fuzz targets hold that to: every token the parsers accept passes it. Parsing once

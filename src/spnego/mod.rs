@@ -48,7 +48,7 @@
 //!   mechListMIC depending on which grammar (RFC 4178 or MS-SPNG) the peer used, and
 //!   hand-written `Decode` impls for those would be as long as the reader here;
 //! - we need the exact bytes of a decoded MechTypeList for the mechListMIC, and error details
-//!   that say which rule failed (`indefinite length`, `nesting too deep`), both easiest to
+//!   that say which rule failed (`indefinite length`, `non-minimal length`), both easiest to
 //!   guarantee when the reader is ours;
 //! - the subset needed is small: six universal types, context tags `[0]`–`[4]`, one
 //!   APPLICATION tag, all single-octet. `der` and `token` are under 1,000 lines together with

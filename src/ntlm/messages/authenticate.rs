@@ -190,6 +190,7 @@ impl AuthenticateParts<'_> {
             write_text(&mut w, text, unicode);
         }
         w.bytes(self.lm_challenge_response);
+        layout.at_end(&w)?;
         let nt_start = layout.message_len();
         write_nt(&mut w)?;
         let nt = layout.field(w.len().saturating_sub(nt_start), NT_RESPONSE.too_long)?;

@@ -40,6 +40,7 @@ fn rejects_depth_bomb() {
     // nesting is bounded by the schema, not by the input.
     rejects(&tlv(0xa1, &bomb), "NegTokenResp: unexpected or misordered field");
     rejects(&initial(&bomb), "mechTypes [0] missing");
+    rejects(&initial(&tlv(0xa0, &bomb)), "MechTypeList: expected OID");
     rejects(&resp(&tlv(0xa2, &bomb)), "responseToken [2]: expected OCTET STRING");
     // The same shape with indefinite lengths stops at the first one.
     let indefinite = [&[0x60, 0x80][..], &[0xa0, 0x80].repeat(50_000)].concat();
