@@ -261,28 +261,14 @@ impl Layout {
     /// [`finish`](Self::finish), a field written at another offset than its security buffer
     /// says is an internal error, never a malformed message sent.
     pub fn at_payload(&self, w: &Writer) -> Result<()> {
-        if w.len() == self.header {
-            Ok(())
-        } else {
-            Err(Error::new(
-                crate::ErrorKind::InternalError,
-                "encoded header length differs from its layout",
-            ))
-        }
+        written(w, self.header, "encoded header length differs from its layout")
     }
 
     /// Checks that `w` holds exactly the fields laid out so far: before a field whose length
     /// only writing it tells, so that a field written at another offset than its security
     /// buffer says is still an internal error, not folded into that length.
     pub fn at_end(&self, w: &Writer) -> Result<()> {
-        if w.len() == self.end {
-            Ok(())
-        } else {
-            Err(Error::new(
-                crate::ErrorKind::InternalError,
-                "encoded fields differ from their layout",
-            ))
-        }
+        written(w, self.end, "encoded fields differ from their layout")
     }
 
     /// Reserves `len` bytes at the end of the payload; `too_long` is the error detail if
@@ -308,15 +294,14 @@ impl Layout {
     /// Checks that `w` holds exactly the message laid out (a mismatch is a bug in the
     /// encoder, reported as an internal error rather than a malformed message sent).
     pub fn finish(&self, w: Writer) -> Result<Vec<u8>> {
-        if w.len() == self.end {
-            Ok(w.into_vec())
-        } else {
-            Err(Error::new(
-                crate::ErrorKind::InternalError,
-                "encoded message length differs from its layout",
-            ))
-        }
+        written(&w, self.end, "encoded message length differs from its layout")?;
+        Ok(w.into_vec())
     }
+}
+
+/// `Ok` if `w` holds `len` bytes; otherwise an internal error (a bug in an encoder).
+fn written(w: &Writer, len: usize, detail: &'static str) -> Result<()> {
+    if w.len() == len { Ok(()) } else { Err(Error::new(crate::ErrorKind::InternalError, detail)) }
 }
 
 /// The length of `s` in UTF-16LE.
