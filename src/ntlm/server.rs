@@ -29,8 +29,8 @@ use crate::flags::NegotiateFlags;
 use crate::ntlm::Completed;
 use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateView, AvFlags, AvId, AvList, AvPair, ChallengeParts, NegotiateMessage,
-    ResponseView, TargetInfo, Version, around_mic, write_pair,
+    AuthenticateLayout, AuthenticateView, AvFlags, AvId, AvList, AvPair, ChallengeParts,
+    NegotiateMessage, ResponseView, TargetInfo, Version, around_mic, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
 use crate::rand::Random;
@@ -191,10 +191,14 @@ impl Pending {
 }
 
 /// An AUTHENTICATE waiting for credentials: its bytes as received (the MIC covers them, and
-/// they are read in place again when the credentials come) and the identity it claims.
+/// they are read in place again when the credentials come), where its fields lie, and the
+/// identity it claims.
 struct Received {
     pending: Pending,
     bytes: Vec<u8>,
+    layout: AuthenticateLayout,
+    /// The length of the NTLMv2 response's AV pairs (0 for NTLMv1).
+    pairs_len: usize,
     identity: Identity,
 }
 
@@ -490,9 +494,14 @@ impl ServerContext {
         }
         // Checked now, so that a malformed or refused response fails this step; read in
         // place again when the credentials come.
-        self.response(&message, ResponseView::parse)?;
+        let pairs_len = match self.response(&message, ResponseView::parse)? {
+            Response::V2(v2) => v2.blob.av_pairs.len(),
+            #[cfg(feature = "legacy-ntlmv1")]
+            Response::V1(_) => 0,
+        };
         let step = ServerStep::NeedCredentials(identity.clone());
-        let received = Received { pending, bytes: input.to_vec(), identity };
+        let layout = message.layout;
+        let received = Received { pending, bytes: input.to_vec(), layout, pairs_len, identity };
         Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
     }
 
@@ -500,7 +509,7 @@ impl ServerContext {
     fn response<'a>(
         &self,
         message: &AuthenticateView<'a>,
-        read_v2: fn(&'a [u8]) -> Result<ResponseView<'a>>,
+        read_v2: impl FnOnce(&'a [u8]) -> Result<ResponseView<'a>>,
     ) -> Result<Response<'a>> {
         let nt = message.nt_challenge_response;
         if nt.len() == 24 { self.ntlmv1_response(nt) } else { Ok(Response::V2(read_v2(nt)?)) }
@@ -523,7 +532,7 @@ impl ServerContext {
         match &self.state {
             State::AwaitingCredentials(r) => {
                 // `step` accepted these bytes, so reading them again cannot fail.
-                let message = AuthenticateView::reread(&r.bytes)?;
+                let message = AuthenticateView::again(&r.bytes, &r.layout)?;
                 Ok(PassThroughRequest {
                     identity: r.identity.clone(),
                     server_challenge: r.pending.server_challenge,
@@ -613,13 +622,13 @@ impl ServerContext {
         answer: CredentialAnswer,
         now: FileTime,
     ) -> Result<(ServerStep, State)> {
-        // Checked in full by `step`; read again here, layout only.
-        let message = AuthenticateView::reread(&received.bytes)?;
+        // Checked in full by `step`; read again here from where its fields lie.
+        let message = AuthenticateView::again(&received.bytes, &received.layout)?;
         let r = Auth {
             pending: &received.pending,
             bytes: &received.bytes,
             identity: &received.identity,
-            response: self.response(&message, ResponseView::reread)?,
+            response: self.response(&message, |nt| ResponseView::again(nt, received.pairs_len))?,
             message,
         };
         let base = match answer {

@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::{
-    AUTHENTICATE_TYPE, Check, Field, Kind, SIGNATURE, Version, check_text, decode_text, open,
-    text_len, write_text,
+    AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text, open, text_len,
+    write_text,
 };
 use crate::codec::{Layout, SecurityBuffer, Writer};
 use crate::error::{Error, Result};
@@ -269,22 +269,26 @@ pub(crate) struct AuthenticateView<'a> {
     pub(crate) encrypted_random_session_key: &'a [u8],
     pub(crate) version: Version,
     pub(crate) mic: Option<[u8; 16]>,
+    /// Where the fields lie: what [`again`](Self::again) needs.
+    pub(crate) layout: AuthenticateLayout,
+}
+
+/// Where the fields of an AUTHENTICATE that [`AuthenticateView::parse`] accepted lie, and
+/// what its header said: kept with the message's bytes, it reads them again as the same
+/// view without checking or laying them out a second time (the server, when the
+/// credentials come).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AuthenticateLayout {
+    flags: NegotiateFlags,
+    /// LmChallengeResponse, NtChallengeResponse, DomainName, UserName, Workstation,
+    /// EncryptedRandomSessionKey, as in the header.
+    fields: [SecurityBuffer; 6],
+    version: Version,
+    mic: Option<[u8; 16]>,
 }
 
 impl<'a> AuthenticateView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        Self::read(bytes, Check::Full)
-    }
-
-    /// Reads again a message [`parse`](Self::parse) accepted, without checking its names
-    /// again (the server reads its stored AUTHENTICATE a second time when the credentials
-    /// come).
-    pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
-        debug_assert!(Self::parse(bytes).is_ok(), "reread of an AUTHENTICATE parse refused");
-        Self::read(bytes, Check::Layout)
-    }
-
-    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
         let mut r = open(bytes, &KIND, HEADER_LEN)?;
         let lm = r.security_buffer(KIND.short)?;
         let nt = r.security_buffer(KIND.short)?;
@@ -295,11 +299,7 @@ impl<'a> AuthenticateView<'a> {
         let flags = NegotiateFlags::from_bits_retain(r.u32_le(KIND.short)?);
         let unicode = flags.contains(NegotiateFlags::UNICODE);
         let text = |sb: SecurityBuffer, field: &Field| {
-            let text = sb.resolve(bytes, field.bounds)?;
-            match check {
-                Check::Full => check_text(text, unicode, field),
-                Check::Layout => Ok(text),
-            }
+            check_text(sb.resolve(bytes, field.bounds)?, unicode, field)
         };
         let lm_challenge_response = lm.resolve(bytes, LM_RESPONSE.bounds)?;
         let nt_challenge_response = nt.resolve(bytes, NT_RESPONSE.bounds)?;
@@ -308,7 +308,8 @@ impl<'a> AuthenticateView<'a> {
         let workstation_text = text(workstation, &WORKSTATION)?;
         let encrypted_random_session_key = session_key.resolve(bytes, SESSION_KEY.bounds)?;
 
-        let payload_start = [lm, nt, domain, user, workstation, session_key]
+        let fields = [lm, nt, domain, user, workstation, session_key];
+        let payload_start = fields
             .iter()
             .filter(|sb| sb.len > 0)
             .map(|sb| usize::try_from(sb.offset).unwrap_or(usize::MAX))
@@ -331,6 +332,29 @@ impl<'a> AuthenticateView<'a> {
             encrypted_random_session_key,
             version,
             mic,
+            layout: AuthenticateLayout { flags, fields, version, mic },
+        })
+    }
+
+    /// Reads again a message [`parse`](Self::parse) accepted, from where its fields lie
+    /// (`layout`, from that parse): only the bounds of each field are checked again.
+    pub(crate) fn again(bytes: &'a [u8], layout: &AuthenticateLayout) -> Result<Self> {
+        debug_assert!(
+            Self::parse(bytes).is_ok_and(|view| view.layout == *layout),
+            "AUTHENTICATE read again with another layout than its parse gave"
+        );
+        let [lm, nt, domain, user, workstation, session_key] = layout.fields;
+        Ok(Self {
+            flags: layout.flags,
+            lm_challenge_response: lm.resolve(bytes, LM_RESPONSE.bounds)?,
+            nt_challenge_response: nt.resolve(bytes, NT_RESPONSE.bounds)?,
+            domain: domain.resolve(bytes, DOMAIN.bounds)?,
+            user: user.resolve(bytes, USER.bounds)?,
+            workstation: workstation.resolve(bytes, WORKSTATION.bounds)?,
+            encrypted_random_session_key: session_key.resolve(bytes, SESSION_KEY.bounds)?,
+            version: layout.version,
+            mic: layout.mic,
+            layout: *layout,
         })
     }
 

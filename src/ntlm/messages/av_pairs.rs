@@ -3,7 +3,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::Check;
 use crate::codec::{Reader, Writer, check_utf16le, utf16le_len, utf16le_to_string};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
@@ -322,11 +321,6 @@ impl<'a> AvList<'a> {
     /// Checks a list; returns it and how many bytes it took, `MsvAvEOL` included. Bytes
     /// after `MsvAvEOL` are not part of it.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<(Self, usize)> {
-        Self::read(bytes, Check::Full)
-    }
-
-    /// [`parse`](Self::parse), checking the values only with [`Check::Full`].
-    pub(super) fn read(bytes: &'a [u8], check: Check) -> Result<(Self, usize)> {
         const NO_EOL: &str = "AV list without MsvAvEOL";
         let mut r = Reader::new(bytes);
         loop {
@@ -338,10 +332,15 @@ impl<'a> AvList<'a> {
                 let pairs = bytes.get(..at).unwrap_or_default();
                 return Ok((Self { pairs }, r.position()));
             }
-            if check == Check::Full {
-                AvValue::parse(AvId(id), value)?;
-            }
+            AvValue::parse(AvId(id), value)?;
         }
+    }
+
+    /// The list [`parse`](Self::parse) accepted at the start of `bytes`, whose pairs took
+    /// `len` bytes before `MsvAvEOL` (its [`len`](Self::len)).
+    pub(crate) fn checked(bytes: &'a [u8], len: usize) -> Result<Self> {
+        let pairs = bytes.get(..len).ok_or(Error::invalid_token("AV list shorter than read"))?;
+        Ok(Self { pairs })
     }
 
     /// The length of the pairs before `MsvAvEOL`, in bytes.

@@ -74,8 +74,8 @@ mod version;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use authenticate::{AuthenticateLayout, AuthenticateParts, AuthenticateView, Encoded};
 pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
-pub(crate) use authenticate::{AuthenticateParts, AuthenticateView, Encoded};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
 pub(crate) use av_pairs::{AvList, AvValue, write_pair};
 pub use challenge::ChallengeMessage;
@@ -129,14 +129,6 @@ fn open<'a>(bytes: &'a [u8], kind: &Kind, fixed_len: usize) -> Result<Reader<'a>
         return Err(Error::invalid_token(kind.short));
     }
     Ok(r)
-}
-
-/// How much a borrowed view checks: everything (input from the wire), or only the layout
-/// (bytes the same view accepted before, read again).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Check {
-    Full,
-    Layout,
 }
 
 /// Checks that a string field decodes (see [`decode_text`]), without decoding it.

@@ -2,8 +2,8 @@
 
 use alloc::vec::Vec;
 
+use super::AvPairs;
 use super::av_pairs::AvList;
-use super::{AvPairs, Check};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
@@ -145,10 +145,14 @@ pub(crate) struct BlobView<'a> {
 
 impl<'a> BlobView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        Self::read(bytes, Check::Full)
+        Self::read(bytes, AvList::parse)
     }
 
-    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
+    /// `RespType` .. `Reserved3`, then the AV pairs as `pairs` reads them.
+    fn read(
+        bytes: &'a [u8],
+        pairs: impl FnOnce(&'a [u8]) -> Result<(AvList<'a>, usize)>,
+    ) -> Result<Self> {
         const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
         let mut r = Reader::new(bytes);
         let resp_type = r.u8(SHORT)?;
@@ -157,7 +161,7 @@ impl<'a> BlobView<'a> {
         let timestamp = FileTime(r.u64_le(SHORT)?);
         let client_challenge = r.array(SHORT)?;
         r.take(4, SHORT)?;
-        let (av_pairs, _) = AvList::read(r.rest(), check)?;
+        let (av_pairs, _) = pairs(r.rest())?;
         Ok(Self { resp_type, hi_resp_type, timestamp, client_challenge, av_pairs, raw: bytes })
     }
 }
@@ -171,19 +175,20 @@ pub(crate) struct ResponseView<'a> {
 
 impl<'a> ResponseView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        Self::read(bytes, Check::Full)
-    }
-
-    /// Reads again a response [`parse`](Self::parse) accepted, without checking its AV
-    /// values again.
-    pub(crate) fn reread(bytes: &'a [u8]) -> Result<Self> {
-        debug_assert!(Self::parse(bytes).is_ok(), "reread of an NTLMv2 response parse refused");
-        Self::read(bytes, Check::Layout)
-    }
-
-    fn read(bytes: &'a [u8], check: Check) -> Result<Self> {
         let (nt_proof_str, blob) = split_response(bytes)?;
-        Ok(Self { nt_proof_str, blob: BlobView::read(blob, check)? })
+        Ok(Self { nt_proof_str, blob: BlobView::parse(blob)? })
+    }
+
+    /// Reads again a response [`parse`](Self::parse) accepted, whose AV pairs (before
+    /// `MsvAvEOL`) took `pairs_len` bytes: the list is neither checked nor walked again.
+    pub(crate) fn again(bytes: &'a [u8], pairs_len: usize) -> Result<Self> {
+        debug_assert!(
+            Self::parse(bytes).is_ok_and(|r| r.blob.av_pairs.len() == pairs_len),
+            "NTLMv2 response read again with another AV list length than its parse gave"
+        );
+        let (nt_proof_str, blob) = split_response(bytes)?;
+        let blob = BlobView::read(blob, |pairs| Ok((AvList::checked(pairs, pairs_len)?, 0)))?;
+        Ok(Self { nt_proof_str, blob })
     }
 }
 
