@@ -145,14 +145,11 @@ pub(crate) struct BlobView<'a> {
 
 impl<'a> BlobView<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
-        Self::read(bytes, AvList::parse)
+        Self::read(bytes, |pairs| AvList::parse(pairs).map(|(list, _)| list))
     }
 
     /// `RespType` .. `Reserved3`, then the AV pairs as `pairs` reads them.
-    fn read(
-        bytes: &'a [u8],
-        pairs: impl FnOnce(&'a [u8]) -> Result<(AvList<'a>, usize)>,
-    ) -> Result<Self> {
+    fn read(bytes: &'a [u8], pairs: impl FnOnce(&'a [u8]) -> Result<AvList<'a>>) -> Result<Self> {
         const SHORT: &str = "NTLMv2 client challenge shorter than its fixed header";
         let mut r = Reader::new(bytes);
         let resp_type = r.u8(SHORT)?;
@@ -161,7 +158,7 @@ impl<'a> BlobView<'a> {
         let timestamp = FileTime(r.u64_le(SHORT)?);
         let client_challenge = r.array(SHORT)?;
         r.take(4, SHORT)?;
-        let (av_pairs, _) = pairs(r.rest())?;
+        let av_pairs = pairs(r.rest())?;
         Ok(Self { resp_type, hi_resp_type, timestamp, client_challenge, av_pairs, raw: bytes })
     }
 }
@@ -187,7 +184,7 @@ impl<'a> ResponseView<'a> {
             "NTLMv2 response read again with another AV list length than its parse gave"
         );
         let (nt_proof_str, blob) = split_response(bytes)?;
-        let blob = BlobView::read(blob, |pairs| Ok((AvList::checked(pairs, pairs_len)?, 0)))?;
+        let blob = BlobView::read(blob, |pairs| AvList::checked(pairs, pairs_len))?;
         Ok(Self { nt_proof_str, blob })
     }
 }
