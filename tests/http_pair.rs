@@ -13,7 +13,7 @@
     clippy::arithmetic_side_effects
 )]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -78,6 +78,8 @@ fn finish(mut child: Child) -> (ExitStatus, String, String) {
 
 #[cfg(feature = "http")]
 mod http {
+    use std::io::{BufRead, BufReader};
+
     use super::*;
 
     /// `http_server` on a free port, killed on drop.
