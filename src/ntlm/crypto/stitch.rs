@@ -14,7 +14,7 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::Rc4;
+use super::{Rc4, wipe};
 
 /// MD5's initial chaining value (RFC 1321 §3.3).
 const IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
@@ -157,11 +157,25 @@ fn word<const K: usize>(block: &[u8; 64]) -> u32 {
 
 /// An HMAC-MD5 key as the two chaining values after the padded key blocks (RFC 2104):
 /// MD5(K ⊕ ipad) and MD5(K ⊕ opad), each one compression from the IV.
-#[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct HmacMd5Key {
     inner: [u32; 4],
     outer: [u32; 4],
 }
+
+impl Zeroize for HmacMd5Key {
+    fn zeroize(&mut self) {
+        wipe(&mut self.inner);
+        wipe(&mut self.outer);
+    }
+}
+
+impl Drop for HmacMd5Key {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for HmacMd5Key {}
 
 impl HmacMd5Key {
     pub(crate) fn new(key: &[u8; 16]) -> Self {
@@ -172,7 +186,7 @@ impl HmacMd5Key {
             }
             let mut state = IV;
             compress(&mut state, &block, &mut Nothing);
-            block.zeroize();
+            wipe(&mut block);
             state
         };
         Self { inner: chain(0x36), outer: chain(0x5c) }
@@ -331,10 +345,10 @@ pub(crate) fn hmac_md5_rc4(
     for (dst, src) in out.iter_mut().zip(mac.iter().flat_map(|w| w.to_le_bytes())) {
         *dst = src;
     }
-    block.zeroize();
-    last.zeroize();
-    outer.zeroize();
-    state.zeroize();
+    wipe(&mut block);
+    wipe(&mut last);
+    wipe(&mut outer);
+    wipe(&mut state);
     out
 }
 
@@ -342,6 +356,14 @@ pub(crate) fn hmac_md5_rc4(
 mod tests {
     use super::*;
     use crate::ntlm::crypto::hmac_md5;
+
+    #[test]
+    fn hmac_key_zeroize_wipes_both_chaining_values() {
+        let mut key = HmacMd5Key::new(&[0x42; 16]);
+        assert!(key.inner.iter().chain(&key.outer).any(|&w| w != 0));
+        key.zeroize();
+        assert_eq!((key.inner, key.outer), ([0; 4], [0; 4]));
+    }
 
     /// A deterministic byte pattern (xorshift), so failures reproduce.
     fn bytes(seed: u64, len: usize) -> alloc::vec::Vec<u8> {

@@ -345,6 +345,26 @@ fn rc4_zeroize_wipes_the_whole_state() {
 }
 
 #[test]
+fn key_types_zeroize_every_byte() {
+    // Their `Zeroize` is written by hand (one fill rather than a volatile store per byte):
+    // it must still reach every byte, and the sealing key's length.
+    use zeroize::Zeroize;
+    let mut nt = NtHash::from_bytes([0xa5; 16]);
+    nt.zeroize();
+    assert_eq!(nt.as_bytes(), &[0; 16]);
+    let mut session = SessionKey::from_bytes([0xff; 16]);
+    session.zeroize();
+    assert_eq!(session.as_bytes(), &[0; 16]);
+    let mut seal = SealKey::from_slice(&[0x5a; 16]);
+    seal.zeroize();
+    assert!(seal.as_bytes().is_empty(), "length wiped too");
+    assert_eq!(seal.bytes, [0; 16]);
+    let mut buf = [0x11u32; 5];
+    wipe(&mut buf);
+    assert_eq!(buf, [0; 5]);
+}
+
+#[test]
 fn ct_eq_agrees_with_equality_at_every_length_and_position() {
     // Word-wise comparison: every length around the 8-byte words, and a difference in each
     // position (whole words and the tail alike) must be seen.

@@ -4,13 +4,11 @@
 use alloc::boxed::Box;
 use core::fmt;
 
-use zeroize::Zeroize;
-
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{
     HmacMd5, HmacMd5Key, Rc4, SealKey, SignKey, Signature, StitchDirection, ct_eq, ess_signature,
-    hmac_md5_keyed, hmac_md5_rc4, md5,
+    hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
 };
 
 use super::payload::{Payload, ReadOnly};
@@ -224,7 +222,7 @@ impl Cipher {
     fn rekey_for(&mut self, seq: u32) -> Result<()> {
         let mut per_message = md5(&[self.key.as_bytes(), &seq.to_le_bytes()]);
         let rekeyed = self.rc4.rekey(&per_message);
-        per_message.zeroize();
+        wipe(&mut per_message);
         rekeyed
     }
 }
