@@ -643,8 +643,33 @@ pub fn profile_mode(cases: &mut [(&str, &mut dyn FnMut())]) -> bool {
         let names: Vec<&str> = cases.iter().map(|(name, _)| *name).collect();
         panic!("BENCH_PROFILE={wanted}: no such case; cases: {names:?}");
     };
+    if let Ok(chunks) = std::env::var("BENCH_CHUNKS") {
+        chunked(cases, &wanted, iters, chunks.parse().expect("BENCH_CHUNKS: a count"));
+        return true;
+    }
     for _ in 0..iters {
         case();
     }
     true
+}
+
+/// `BENCH_PROFILE=<case> BENCH_CHUNKS=<n>`: `n` chunks of `BENCH_ITERS` runs of the case
+/// and then of `<case>_floor`, one line per chunk (ns per run, ours then floor, and the
+/// ratio). Shows how the machine's speed moves within one process.
+fn chunked(cases: &mut [(&str, &mut dyn FnMut())], wanted: &str, iters: u32, chunks: u32) {
+    let floor = format!("{wanted}_floor");
+    let index = |name: &str| cases.iter().position(|(n, _)| *n == name);
+    let (Some(ours), Some(floor)) = (index(wanted), index(&floor)) else {
+        panic!("BENCH_CHUNKS needs both {wanted} and {floor}");
+    };
+    for _ in 0..chunks {
+        let [ours_ns, floor_ns] = [ours, floor].map(|i| {
+            let start = std::time::Instant::now();
+            for _ in 0..iters {
+                (cases[i].1)();
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(iters)
+        });
+        println!("{ours_ns:8.0} {floor_ns:8.0} {:.3}", floor_ns / ours_ns);
+    }
 }
