@@ -480,6 +480,15 @@ const IDENTITY: [u32; 256] = {
     s
 };
 
+/// RC4 keys are 1 to 256 bytes; any other length is an `InternalError` (keys come from this
+/// crate's own derivations, never from the wire).
+fn check_key(key: &[u8]) -> Result<()> {
+    if key.is_empty() || key.len() > 256 {
+        return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
+    }
+    Ok(())
+}
+
 /// An RC4 keystream whose position is carried across messages, as NTLM sealing needs.
 ///
 /// Written here rather than taken from the `rc4` crate because exporting a session
@@ -533,9 +542,11 @@ impl Rc4 {
     /// [`new`](Self::new) on the heap: the state is keyed in its own block rather than
     /// built on the stack and copied there.
     pub(crate) fn boxed(key: &[u8]) -> Result<alloc::boxed::Box<Self>> {
-        // Zeros only until `rekey` overwrites the whole state, starting from the identity
-        // permutation; an error drops the box unkeyed and unseen. A zeroed block is what
-        // the compiler can allocate in place (a constant state went through the stack).
+        // The key is checked before the block exists, so that nothing can fail between
+        // zeroing it and `rekey` overwriting the whole state from the identity permutation:
+        // the compiler then drops the zeroing (a zeroed block is what it allocates in place;
+        // a constant state went through the stack).
+        check_key(key)?;
         let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0 });
         rc4.rekey(key)?;
         Ok(rc4)
@@ -544,10 +555,11 @@ impl Rc4 {
     /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by
     /// `key` (RC4Init on an existing handle). Nothing of the previous keystream survives, and
     /// the 1 KiB state is not copied around, which a boxed handle relies on.
+    // Inlined also across the crate boundary: the benches' crypto floor keys its states in
+    // place with it, and should pay no call the sessions do not.
+    #[inline]
     pub fn rekey(&mut self, key: &[u8]) -> Result<()> {
-        if key.is_empty() || key.len() > 256 {
-            return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
-        }
+        check_key(key)?;
         self.s = IDENTITY;
         // The key-scheduling loop over indices 0..=255, the key repeated: a plain counter
         // and a key index that wraps by comparison (an iterator chain of `RangeInclusive`

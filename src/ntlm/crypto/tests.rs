@@ -291,6 +291,13 @@ fn rc4_rfc_6229_keystreams() {
     assert!(Rc4::new(&[]).is_err());
     assert!(Rc4::new(&[0u8; 257]).is_err());
     assert!(Rc4::new(&[0u8; 256]).is_ok());
+    // The boxed constructor checks the key before allocating, and keys the same stream.
+    assert!(Rc4::boxed(&[]).is_err());
+    assert!(Rc4::boxed(&[0u8; 257]).is_err());
+    let mut boxed = Rc4::boxed(&hex("0102030405060708090a0b0c0d0e0f10")).unwrap();
+    let mut ks = [0u8; 16];
+    boxed.apply(&mut ks);
+    assert_eq!(ks.to_vec(), hex("9ac7cc9a609d1ef7b2932899cde41b97"));
 }
 
 /// An exported keystream continues exactly where the original stands.
