@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The handshake ratios over several fresh processes. On a shared host one process can run
-# the whole handshake in a fast or a slow band, so a single run's ratio says little; this
+# The handshake ratios over several fresh processes. On a shared host the machine switches
+# between a fast and a slow state every fraction of a second to a few seconds (see
+# BENCH_CHUNKS in BENCHMARKS.md), so a single run's ratio says little; this
 # prints every run and then the lowest, median and highest ratio of each row (the two full
 # handshakes and each side alone).
 #
