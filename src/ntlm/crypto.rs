@@ -796,11 +796,10 @@ pub use legacy::*;
 mod legacy {
     //! LM and NTLMv1 (MS-NLMP 3.3.1, 3.4.5.1). Broken by design; behind `legacy-ntlmv1`.
 
-    use super::wipe;
     use des::Des;
     use des::cipher::{BlockCipherEncrypt, KeyInit};
 
-    use super::{LmHash, NtHash, SessionKey, hmac_md5, md5};
+    use super::{LmHash, NtHash, SessionKey, hmac_md5, md5, wipe};
     use crate::flags::NegotiateFlags;
 
     /// Expands 7 key bytes to a DES key with (ignored) parity bits.
