@@ -655,13 +655,14 @@ pub fn profile_mode(cases: &mut [(&str, &mut dyn FnMut())]) -> bool {
 
 /// `BENCH_PROFILE=<case> BENCH_CHUNKS=<n>`: `n` chunks of `BENCH_ITERS` runs of the case
 /// and then of `<case>_floor`, one line per chunk (ns per run, ours then floor, and the
-/// ratio). Shows how the machine's speed moves within one process.
+/// ratio), then a summary by state. Shows how the machine's speed moves within one process.
 fn chunked(cases: &mut [(&str, &mut dyn FnMut())], wanted: &str, iters: u32, chunks: u32) {
     let floor = format!("{wanted}_floor");
     let index = |name: &str| cases.iter().position(|(n, _)| *n == name);
     let (Some(ours), Some(floor)) = (index(wanted), index(&floor)) else {
         panic!("BENCH_CHUNKS needs both {wanted} and {floor}");
     };
+    let mut timed = Vec::new();
     for _ in 0..chunks {
         let [ours_ns, floor_ns] = [ours, floor].map(|i| {
             let start = std::time::Instant::now();
@@ -671,5 +672,41 @@ fn chunked(cases: &mut [(&str, &mut dyn FnMut())], wanted: &str, iters: u32, chu
             start.elapsed().as_nanos() as f64 / f64::from(iters)
         });
         println!("{ours_ns:8.0} {floor_ns:8.0} {:.3}", floor_ns / ours_ns);
+        timed.push((ours_ns, floor_ns));
+    }
+    print_states(wanted, &timed);
+}
+
+/// The chunks of [`chunked`] in two groups, those where ours ran within 8 % of its fastest
+/// chunk and the rest: with both of the machine's states in a run, the first group is the
+/// fast state (a run that never saw it has everything in the first group). For each: how
+/// many chunks, the median times and the median (lowest–highest) ratio.
+fn print_states(case: &str, timed: &[(f64, f64)]) {
+    let fastest = timed.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    };
+    println!();
+    println!(
+        "| {case} | chunks | ours (median) | floor (median) | ratio: median (lowest–highest) |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (group, fast) in [("within 8 % of the fastest", true), ("slower", false)] {
+        let chunks: Vec<_> = timed.iter().filter(|t| (t.0 <= fastest * 1.08) == fast).collect();
+        if chunks.is_empty() {
+            println!("| {group} | 0 | — | — | — |");
+            continue;
+        }
+        let ratios: Vec<f64> = chunks.iter().map(|t| t.1 / t.0).collect();
+        let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0f64), |(l, h), &r| (l.min(r), h.max(r)));
+        println!(
+            "| {group} | {} | {:.2} µs | {:.2} µs | {:.3} ({lo:.3}–{hi:.3}) |",
+            chunks.len(),
+            median(chunks.iter().map(|t| t.0).collect()) / 1000.0,
+            median(chunks.iter().map(|t| t.1).collect()) / 1000.0,
+            median(ratios.clone()),
+        );
     }
 }
