@@ -17,6 +17,20 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 
+/// `Drop` that calls the type's own `Zeroize`, and the `ZeroizeOnDrop` marker: for the key
+/// types whose `Zeroize` wipes through [`wipe`] rather than the derive's per-byte stores.
+macro_rules! zeroize_on_drop {
+    ($name:ty) => {
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.zeroize();
+            }
+        }
+
+        impl ZeroizeOnDrop for $name {}
+    };
+}
+
 macro_rules! secret_bytes {
     ($(#[$doc:meta])* $name:ident, $len:expr) => {
         $(#[$doc])*
@@ -29,13 +43,7 @@ macro_rules! secret_bytes {
             }
         }
 
-        impl Drop for $name {
-            fn drop(&mut self) {
-                self.zeroize();
-            }
-        }
-
-        impl ZeroizeOnDrop for $name {}
+        zeroize_on_drop!($name);
 
         /// Constant time: `==` on a secret must not leak where it differs.
         impl PartialEq for $name {
@@ -300,13 +308,7 @@ impl Zeroize for SealKey {
     }
 }
 
-impl Drop for SealKey {
-    fn drop(&mut self) {
-        self.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for SealKey {}
+zeroize_on_drop!(SealKey);
 
 /// Constant time, like every secret comparison here.
 impl PartialEq for SealKey {
@@ -514,13 +516,7 @@ impl Zeroize for Rc4 {
     }
 }
 
-impl Drop for Rc4 {
-    fn drop(&mut self) {
-        self.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for Rc4 {}
+zeroize_on_drop!(Rc4);
 
 impl Rc4 {
     /// Keys a new keystream (the RC4 key-scheduling algorithm). RC4 keys are 1 to 256

@@ -169,13 +169,7 @@ impl Zeroize for HmacMd5Key {
     }
 }
 
-impl Drop for HmacMd5Key {
-    fn drop(&mut self) {
-        self.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for HmacMd5Key {}
+zeroize_on_drop!(HmacMd5Key);
 
 impl HmacMd5Key {
     pub(crate) fn new(key: &[u8; 16]) -> Self {
