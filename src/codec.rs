@@ -188,12 +188,12 @@ impl Writer {
 
     /// Appends `s` as UTF-16LE, without an intermediate vector.
     pub fn utf16le(&mut self, s: &str) -> &mut Self {
+        self.bytes.reserve(utf16le_capacity(s));
         if s.is_ascii() {
             // The usual case (names, SPNs): each byte becomes `b, 0`, eight characters at a
             // time through a 16-byte block (one capacity check each), then the rest one
             // unit each. Names are short: growing the buffer with zeros first and filling
             // it in (a `memset` call per string) cost 123 instructions more per handshake.
-            self.bytes.reserve(utf16le_capacity(s));
             let mut eights = s.as_bytes().chunks_exact(8);
             for eight in eights.by_ref() {
                 let mut units = [0u8; 16];
@@ -208,7 +208,6 @@ impl Writer {
                 self.bytes.extend_from_slice(&[*b, 0]);
             }
         } else {
-            self.bytes.reserve(utf16le_capacity(s));
             for unit in s.encode_utf16() {
                 self.u16_le(unit);
             }
