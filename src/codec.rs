@@ -244,6 +244,12 @@ impl Writer {
     }
 }
 
+/// What an NTLM token's buffer holds to spare past the message: room for the SPNEGO token
+/// that wraps it (at most 44 bytes of headers and mechListMIC for a token under 64 KiB), so
+/// that Negotiate builds that token in the same buffer instead of copying the NTLM token
+/// into a new one. Raw NTLM leaves it unused.
+pub(crate) const WRAP_ROOM: usize = 48;
+
 /// Lays out an NTLM message before it is written: a fixed header with security-buffer
 /// slots, then the payload fields in order.
 ///
@@ -292,9 +298,9 @@ impl Layout {
         self.end
     }
 
-    /// A writer with room for the whole message.
+    /// A writer with room for the whole message, and [`WRAP_ROOM`] to spare.
     pub fn writer(&self) -> Writer {
-        Writer::with_capacity(self.end)
+        Writer::with_capacity(self.end.saturating_add(WRAP_ROOM))
     }
 
     /// Checks that `w` holds exactly the message laid out (a mismatch is a bug in the

@@ -170,12 +170,8 @@ impl NegotiateClient {
         let ClientStep::Continue(negotiate) = ntlm.step(None, now, rng)? else {
             return Err(Error::new(ErrorKind::InternalError, "NTLM finished before CHALLENGE"));
         };
-        NegTokenInitParts {
-            mech_types: &NTLM_ONLY,
-            mech_token: Some(&negotiate),
-            ..NegTokenInitParts::default()
-        }
-        .encode()
+        NegTokenInitParts { mech_types: &NTLM_ONLY, ..NegTokenInitParts::default() }
+            .encode_around(negotiate)
     }
 
     /// The server's CHALLENGE answered: the NegTokenResp carrying the AUTHENTICATE and our
@@ -218,10 +214,10 @@ impl NegotiateClient {
         let token = NegTokenRespView {
             neg_state: None,
             supported_mech: None,
-            response_token: Some(&authenticate),
+            response_token: None,
             mech_list_mic: mech_list_mic.as_ref().map(|s| s.as_bytes().as_slice()),
         }
-        .encode();
+        .encode_around(authenticate);
         Ok((token, established, sent_mic))
     }
 

@@ -314,10 +314,10 @@ impl NegotiateServer {
             neg_state: Some(NegState::AcceptIncomplete),
             // RFC 4178 4.2.2: supportedMech only in the first reply.
             supported_mech: (!mech_already_sent).then_some(Oid::NTLMSSP.as_der_contents()),
-            response_token: Some(&challenge),
+            response_token: None,
             mech_list_mic: None,
         }
-        .encode();
+        .encode_around(challenge);
         Ok((ServerStep::Continue(token), State::ChallengeSent { ntlm, mech_types }))
     }
 

@@ -348,10 +348,48 @@ impl Field {
 
     /// Appends `[n] { inner-tag, length, contents }`, both headers then the contents.
     fn write(&self, out: &mut Vec<u8>, contents: &[u8]) {
-        der::push_header(out, self.tag, der::tlv_len(contents.len()));
-        der::push_header(out, self.inner, contents.len());
+        self.write_headers(out, contents.len());
         out.extend_from_slice(contents);
     }
+
+    /// Appends the two headers of a field with `len` contents octets, not the contents.
+    fn write_headers(&self, out: &mut Vec<u8>, len: usize) {
+        der::push_header(out, self.tag, der::tlv_len(len));
+        der::push_header(out, self.inner, len);
+    }
+}
+
+/// Writes a token of `len` bytes around the contents of its one embedded mechanism token,
+/// which are already all that `token` holds: `head` appends every byte that comes before
+/// them, which is then rotated in front of them, and `tail` every byte after.
+///
+/// The NTLM layer leaves room past its tokens
+/// ([`WRAP_ROOM`](crate::codec::WRAP_ROOM)), so the SPNEGO token is built in the
+/// NTLM token's own buffer: no second buffer, and the NTLM bytes move once, behind the
+/// headers.
+fn around(
+    mut token: Vec<u8>,
+    len: usize,
+    head: impl FnOnce(&mut Vec<u8>),
+    tail: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    token.reserve(len.saturating_sub(token.len()));
+    let contents = token.len();
+    head(&mut token);
+    // At most the buffer's length, so `rotate_right` cannot panic.
+    let head_len = token.len().saturating_sub(contents);
+    token.rotate_right(head_len);
+    tail(&mut token);
+    debug_assert_eq!(token.len(), len, "SPNEGO token layout");
+    token
+}
+
+/// A copy of `contents` in a new buffer with room for a token of `len` bytes around them,
+/// for [`around`].
+fn copied(contents: Option<&[u8]>, len: usize) -> Vec<u8> {
+    let mut token = Vec::with_capacity(len);
+    token.extend_from_slice(contents.unwrap_or_default());
+    token
 }
 
 /// What this crate's client offers: NTLM only.
@@ -508,6 +546,22 @@ pub(crate) struct NegTokenInitParts<'a> {
 impl NegTokenInitParts<'_> {
     /// [`NegTokenInit::encode`].
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
+        self.write(self.mech_token.map(<[u8]>::len), |len| copied(self.mech_token, len))
+    }
+
+    /// [`encode`](Self::encode) with `mech_token` as the mechToken, wrapped in its own
+    /// buffer (see [`around`]); `self.mech_token` is not read.
+    pub(crate) fn encode_around(&self, mech_token: Vec<u8>) -> Result<Vec<u8>> {
+        self.write(Some(mech_token.len()), |_| mech_token)
+    }
+
+    /// The token, with a mechToken of `token_len` bytes (if any) that `token` returns in
+    /// a buffer of its own, given the whole token's length.
+    fn write(
+        &self,
+        token_len: Option<usize>,
+        token: impl FnOnce(usize) -> Vec<u8>,
+    ) -> Result<Vec<u8>> {
         if self.mech_types.is_empty() {
             return Err(EMPTY_MECH_LIST);
         }
@@ -517,41 +571,45 @@ impl NegTokenInitParts<'_> {
         // mechTypes [0] holds the SEQUENCE itself (already a whole element), the rest their
         // inner element; the MIC moves to [4] after NegHints in a NegTokenInit2.
         let mic_field = if hints.is_some() { &INIT2_MIC } else { &INIT_MIC };
-        let fields = [
-            (&INIT_REQ_FLAGS, req_flags.as_deref()),
-            (&INIT_MECH_TOKEN, self.mech_token),
-            (&INIT2_NEG_HINTS, hints.as_deref()),
-            (mic_field, self.mech_list_mic),
-        ];
-        let seq_len = fields
-            .iter()
-            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
-            .fold(der::tlv_len(mech_types_len), usize::saturating_add);
+        let seq_len = [
+            req_flags.as_ref().map(|f| INIT_REQ_FLAGS.len(f.len())),
+            token_len.map(|len| INIT_MECH_TOKEN.len(len)),
+            hints.as_ref().map(|h| INIT2_NEG_HINTS.len(h.len())),
+            self.mech_list_mic.map(|mic| mic_field.len(mic.len())),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(der::tlv_len(mech_types_len), usize::saturating_add);
         // [APPLICATION 0] { thisMech, [0] { SEQUENCE { seq } } }: sized first, every level
         // written straight into one buffer.
         let spnego = SPNEGO;
         let oid = spnego.as_der_contents();
         let body = der::tlv_len(seq_len);
         let framed = der::tlv_len(oid.len()).saturating_add(der::tlv_len(body));
-        let mut out = Vec::with_capacity(der::tlv_len(framed));
-        der::push_header(&mut out, tag::APPLICATION_0, framed);
-        der::push_tlv(&mut out, tag::OBJECT_IDENTIFIER, oid);
-        der::push_header(&mut out, tag::context(0), body);
-        der::push_header(&mut out, tag::SEQUENCE, seq_len);
-        let seq_start = out.len();
-        der::push_header(&mut out, INIT_MECH_TYPES.tag, mech_types_len);
-        push_mech_type_list(&mut out, self.mech_types);
-        for (field, contents) in fields {
-            if let Some(contents) = contents {
-                field.write(&mut out, contents);
+        let len = der::tlv_len(framed);
+        let head = |out: &mut Vec<u8>| {
+            der::push_header(out, tag::APPLICATION_0, framed);
+            der::push_tlv(out, tag::OBJECT_IDENTIFIER, oid);
+            der::push_header(out, tag::context(0), body);
+            der::push_header(out, tag::SEQUENCE, seq_len);
+            der::push_header(out, INIT_MECH_TYPES.tag, mech_types_len);
+            push_mech_type_list(out, self.mech_types);
+            if let Some(flags) = &req_flags {
+                INIT_REQ_FLAGS.write(out, flags);
             }
-        }
-        debug_assert_eq!(
-            (out.len().saturating_sub(seq_start), out.len()),
-            (seq_len, der::tlv_len(framed)),
-            "NegTokenInit layout"
-        );
-        Ok(out)
+            if let Some(token_len) = token_len {
+                INIT_MECH_TOKEN.write_headers(out, token_len);
+            }
+        };
+        let tail = |out: &mut Vec<u8>| {
+            if let Some(hints) = &hints {
+                INIT2_NEG_HINTS.write(out, hints);
+            }
+            if let Some(mic) = self.mech_list_mic {
+                mic_field.write(out, mic);
+            }
+        };
+        Ok(around(token(len), len, head, tail))
     }
 }
 
@@ -665,29 +723,49 @@ impl<'a> NegTokenRespView<'a> {
     /// Encodes the token as a bare `[1] NegTokenResp` (see [`NegTokenResp::encode`]):
     /// the state machines answer with what they hold, uncopied until it is written.
     pub(crate) fn encode(&self) -> Vec<u8> {
+        self.write(self.response_token.map(<[u8]>::len), |len| copied(self.response_token, len))
+    }
+
+    /// [`encode`](Self::encode) with `response_token` as the responseToken, wrapped in its
+    /// own buffer (see [`around`]); `self.response_token` is not read.
+    pub(crate) fn encode_around(&self, response_token: Vec<u8>) -> Vec<u8> {
+        self.write(Some(response_token.len()), |_| response_token)
+    }
+
+    /// The token, with a responseToken of `token_len` bytes (if any) that `token` returns
+    /// in a buffer of its own, given the whole token's length.
+    fn write(&self, token_len: Option<usize>, token: impl FnOnce(usize) -> Vec<u8>) -> Vec<u8> {
         let state = self.neg_state.map(|state| [state.value()]);
-        let fields = [
-            (&RESP_NEG_STATE, state.as_ref().map(<[u8; 1]>::as_slice)),
-            (&RESP_MECH, self.supported_mech),
-            (&RESP_TOKEN, self.response_token),
-            (&RESP_MIC, self.mech_list_mic),
-        ];
-        // Sized first, then every level written straight into one buffer: the NTLM token
-        // inside is copied once.
-        let seq = fields
-            .iter()
-            .filter_map(|(field, contents)| contents.map(|c| field.len(c.len())))
-            .fold(0usize, usize::saturating_add);
-        let mut out = Vec::with_capacity(der::tlv_len(der::tlv_len(seq)));
-        der::push_header(&mut out, NEG_TOKEN_RESP, der::tlv_len(seq));
-        der::push_header(&mut out, tag::SEQUENCE, seq);
-        for (field, contents) in fields {
-            if let Some(contents) = contents {
-                field.write(&mut out, contents);
+        let state = state.as_ref().map(<[u8; 1]>::as_slice);
+        let seq = [
+            state.map(|s| RESP_NEG_STATE.len(s.len())),
+            self.supported_mech.map(|m| RESP_MECH.len(m.len())),
+            token_len.map(|len| RESP_TOKEN.len(len)),
+            self.mech_list_mic.map(|mic| RESP_MIC.len(mic.len())),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(0usize, usize::saturating_add);
+        let len = der::tlv_len(der::tlv_len(seq));
+        let head = |out: &mut Vec<u8>| {
+            der::push_header(out, NEG_TOKEN_RESP, der::tlv_len(seq));
+            der::push_header(out, tag::SEQUENCE, seq);
+            if let Some(state) = state {
+                RESP_NEG_STATE.write(out, state);
             }
-        }
-        debug_assert_eq!(out.len(), der::tlv_len(der::tlv_len(seq)), "NegTokenResp layout");
-        out
+            if let Some(mech) = self.supported_mech {
+                RESP_MECH.write(out, mech);
+            }
+            if let Some(token_len) = token_len {
+                RESP_TOKEN.write_headers(out, token_len);
+            }
+        };
+        let tail = |out: &mut Vec<u8>| {
+            if let Some(mic) = self.mech_list_mic {
+                RESP_MIC.write(out, mic);
+            }
+        };
+        around(token(len), len, head, tail)
     }
 
     /// Whether `supportedMech` is NTLM.
@@ -761,6 +839,80 @@ mod tests {
                 }
             }
             agrees(&bytes);
+        }
+    }
+
+    /// `token` in a buffer with the room the NTLM layer leaves past its tokens.
+    fn with_room(token: &[u8]) -> Vec<u8> {
+        let mut buffer = Vec::with_capacity(token.len() + crate::codec::WRAP_ROOM);
+        buffer.extend_from_slice(token);
+        buffer
+    }
+
+    /// Whether `wrapped` is still the buffer at `at` (no second buffer was needed).
+    fn same_buffer(wrapped: &[u8], at: *const u8) -> bool {
+        core::ptr::eq(wrapped.as_ptr(), at)
+    }
+
+    proptest::proptest! {
+        /// A token wrapped in its own buffer is the token `encode` writes around a copy (and
+        /// decodes to the same fields). Within the NTLM layer's spare room it stays in the
+        /// buffer it came in, at every length form (short, one and two length octets).
+        #[test]
+        fn resp_encoded_around_its_token_is_the_encoded_token(
+            token in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+            neg_state in proptest::option::of(0u8..4),
+            mech in proptest::bool::ANY,
+            mic in proptest::option::of(proptest::collection::vec(proptest::num::u8::ANY, 0..20)),
+        ) {
+            let ntlm = Oid::NTLMSSP;
+            let view = NegTokenRespView {
+                neg_state: neg_state.and_then(NegState::from_value),
+                supported_mech: mech.then_some(ntlm.as_der_contents()),
+                response_token: Some(&token),
+                mech_list_mic: mic.as_deref(),
+            };
+            let expected = view.encode();
+            let buffer = with_room(&token);
+            let at = buffer.as_ptr();
+            let wrapped = NegTokenRespView { response_token: None, ..view }.encode_around(buffer);
+            proptest::prop_assert_eq!(&wrapped, &expected);
+            let decoded = NegTokenResp::decode(&wrapped).unwrap();
+            proptest::prop_assert_eq!(decoded.response_token, Some(token.clone()));
+            proptest::prop_assert_eq!(decoded.mech_list_mic, mic);
+            if wrapped.len() - token.len() <= crate::codec::WRAP_ROOM {
+                proptest::prop_assert!(same_buffer(&wrapped, at));
+            }
+        }
+
+        /// The same for the client's first token, a NegTokenInit around NEGOTIATE.
+        #[test]
+        fn init_encoded_around_its_token_is_the_encoded_token(
+            token in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+            hints in proptest::bool::ANY,
+            mic in proptest::option::of(proptest::collection::vec(proptest::num::u8::ANY, 0..20)),
+        ) {
+            let hints = hints.then(NegHints::windows);
+            let parts = NegTokenInitParts {
+                mech_types: &NTLM_ONLY,
+                req_flags: None,
+                mech_token: Some(&token),
+                neg_hints: hints.as_ref(),
+                mech_list_mic: mic.as_deref(),
+            };
+            let expected = parts.encode().unwrap();
+            let buffer = with_room(&token);
+            let at = buffer.as_ptr();
+            let wrapped =
+                NegTokenInitParts { mech_token: None, ..parts }.encode_around(buffer).unwrap();
+            proptest::prop_assert_eq!(&wrapped, &expected);
+            let decoded = NegTokenInit::decode(&wrapped).unwrap();
+            proptest::prop_assert_eq!(decoded.mech_token, Some(token.clone()));
+            proptest::prop_assert_eq!(decoded.neg_hints, hints);
+            proptest::prop_assert_eq!(decoded.mech_list_mic, mic);
+            if wrapped.len() - token.len() <= crate::codec::WRAP_ROOM {
+                proptest::prop_assert!(same_buffer(&wrapped, at));
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use super::{
     AUTHENTICATE_TYPE, Field, Kind, SIGNATURE, Version, check_text, decode_text, open, text_len,
     write_text,
 };
-use crate::codec::{Layout, SecurityBuffer, Writer};
+use crate::codec::{Layout, SecurityBuffer, WRAP_ROOM, Writer};
 use crate::error::{Error, Result};
 use crate::flags::NegotiateFlags;
 
@@ -170,6 +170,7 @@ impl AuthenticateParts<'_> {
         let lm = layout.field(self.lm_challenge_response.len(), LM_RESPONSE.too_long)?;
         let key = self.encrypted_random_session_key;
         let capacity = layout.message_len().saturating_add(nt_capacity).saturating_add(key.len());
+        let capacity = capacity.saturating_add(WRAP_ROOM);
 
         let mut w = Writer::with_capacity(capacity);
         w.bytes(&SIGNATURE)
