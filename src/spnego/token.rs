@@ -446,9 +446,18 @@ fn check_mech_type_list(contents: &[u8]) -> Result<()> {
     }
     while !r.is_empty() {
         let oid = r.read(tag::OBJECT_IDENTIFIER, "SPNEGO MechTypeList: expected OID")?;
-        der::check_oid(oid, &MECH_TYPE_OID)?;
+        check_mech_oid(oid, &MECH_TYPE_OID)?;
     }
     Ok(())
+}
+
+/// [`der::check_oid`], except that NTLMSSP's OID, the one this crate's peers name in nearly
+/// every token, is known to be valid and passes with one comparison.
+fn check_mech_oid(contents: &[u8], errors: &der::OidErrors) -> Result<()> {
+    if contents == Oid::NTLMSSP.as_der_contents() {
+        return Ok(());
+    }
+    der::check_oid(contents, errors)
 }
 
 impl NegotiationToken {
@@ -701,7 +710,7 @@ impl<'a> NegTokenRespView<'a> {
         let neg_state = RESP_NEG_STATE.read(&mut r)?.map(decode_neg_state).transpose()?;
         let supported_mech = RESP_MECH.read(&mut r)?;
         if let Some(contents) = supported_mech {
-            der::check_oid(contents, &SUPPORTED_MECH_OID)?;
+            check_mech_oid(contents, &SUPPORTED_MECH_OID)?;
         }
         let response_token = RESP_TOKEN.read(&mut r)?;
         let mech_list_mic = RESP_MIC.read(&mut r)?;
@@ -914,6 +923,33 @@ mod tests {
                 proptest::prop_assert!(same_buffer(&wrapped, at));
             }
         }
+    }
+
+    proptest::proptest! {
+        /// The NTLMSSP shortcut answers as the full check does, for NTLMSSP's OID and any
+        /// other contents, near it or not.
+        #[test]
+        fn mech_oid_check_agrees_with_the_full_check(
+            near in proptest::bool::ANY,
+            edit in (0usize..10, proptest::num::u8::ANY),
+            other in proptest::collection::vec(proptest::num::u8::ANY, 0..12),
+        ) {
+            let mut contents = if near { Oid::NTLMSSP.as_der_contents().to_vec() } else { other };
+            if let Some(byte) = contents.get_mut(edit.0) {
+                *byte = edit.1;
+            }
+            proptest::prop_assert_eq!(
+                check_mech_oid(&contents, &MECH_TYPE_OID),
+                der::check_oid(&contents, &MECH_TYPE_OID)
+            );
+        }
+    }
+
+    #[test]
+    fn ntlmssp_passes_the_mech_oid_check() {
+        let ntlm = Oid::NTLMSSP;
+        assert_eq!(check_mech_oid(ntlm.as_der_contents(), &SUPPORTED_MECH_OID), Ok(()));
+        assert_eq!(der::check_oid(ntlm.as_der_contents(), &SUPPORTED_MECH_OID), Ok(()));
     }
 
     #[test]
