@@ -600,12 +600,9 @@ impl ClientContext {
 
 established_api!(ClientContext, ClientAttributes, client);
 
-/// The NTLM server is boxed (it holds its configuration, about 300 bytes); the Negotiate
-/// server is kept inline, since it already boxes the NTLM server inside it (64 bytes): one
-/// heap block fewer per Negotiate context.
 enum ServerInner {
     Ntlm(Box<NtlmServer>),
-    Negotiate(NegotiateServer),
+    Negotiate(Box<NegotiateServer>),
 }
 
 /// An SSPI-style server context (AcceptSecurityContext) over any [`Package`].
@@ -636,7 +633,7 @@ impl ServerContext {
             Package::Ntlm => ServerInner::Ntlm(Box::new(NtlmServer::new(config))),
             Package::Negotiate => {
                 let mode = if accept_raw_ntlm { AcceptMode::Auto } else { AcceptMode::Negotiate };
-                ServerInner::Negotiate(NegotiateServer::new(config, mode))
+                ServerInner::Negotiate(Box::new(NegotiateServer::new(config, mode)))
             }
         };
         Ok(Self { common: Common::new(package, expires), state: Side::Handshake(inner) })

@@ -247,7 +247,7 @@ impl ServerContext {
             Parsed::AwaitingAuthenticate(inner) => Side::Handshake(match package {
                 Package::Ntlm => ServerInner::Ntlm(Box::new(NtlmServer::import(config, inner)?)),
                 Package::Negotiate => {
-                    ServerInner::Negotiate(NegotiateServer::import(config, inner)?)
+                    ServerInner::Negotiate(Box::new(NegotiateServer::import(config, inner)?))
                 }
             }),
         };
