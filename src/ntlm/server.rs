@@ -29,7 +29,7 @@ use crate::flags::NegotiateFlags;
 use crate::ntlm::Completed;
 use crate::ntlm::crypto::{self, ChannelBindings, NtHash, SessionKey};
 use crate::ntlm::messages::{
-    AuthenticateLayout, AuthenticateView, AvFlags, AvId, AvList, AvPair, ChallengeParts,
+    AuthenticateLayout, AuthenticateView, AvFlags, AvId, AvList, AvPair, AvShape, ChallengeParts,
     NegotiateMessage, ResponseView, TargetInfo, Version, around_mic, write_pair,
 };
 use crate::ntlm::session::{Role, Session};
@@ -197,8 +197,8 @@ struct Received {
     pending: Pending,
     bytes: Vec<u8>,
     layout: AuthenticateLayout,
-    /// The length of the NTLMv2 response's AV pairs (0 for NTLMv1).
-    pairs_len: usize,
+    /// The shape of the NTLMv2 response's AV pairs (empty for NTLMv1).
+    pairs: AvShape,
     identity: Identity,
 }
 
@@ -494,14 +494,14 @@ impl ServerContext {
         }
         // Checked now, so that a malformed or refused response fails this step; read in
         // place again when the credentials come.
-        let pairs_len = match self.response(&message, ResponseView::parse)? {
-            Response::V2(v2) => v2.blob.av_pairs.len(),
+        let pairs = match self.response(&message, ResponseView::parse)? {
+            Response::V2(v2) => v2.blob.av_pairs.shape(),
             #[cfg(feature = "legacy-ntlmv1")]
-            Response::V1(_) => 0,
+            Response::V1(_) => AvShape::default(),
         };
         let step = ServerStep::NeedCredentials(identity.clone());
         let layout = message.layout;
-        let received = Received { pending, bytes: input.to_vec(), layout, pairs_len, identity };
+        let received = Received { pending, bytes: input.to_vec(), layout, pairs, identity };
         Ok((step, State::AwaitingCredentials(alloc::boxed::Box::new(received))))
     }
 
@@ -628,7 +628,7 @@ impl ServerContext {
             pending: &received.pending,
             bytes: &received.bytes,
             identity: &received.identity,
-            response: self.response(&message, |nt| ResponseView::again(nt, received.pairs_len))?,
+            response: self.response(&message, |nt| ResponseView::again(nt, received.pairs))?,
             message,
         };
         let base = match answer {

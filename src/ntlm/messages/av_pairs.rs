@@ -315,6 +315,19 @@ impl<'a> AvValue<'a> {
 pub(crate) struct AvList<'a> {
     /// The pairs before `MsvAvEOL`.
     pairs: &'a [u8],
+    /// The first `MsvAvFlags` and `MsvAvTimestamp`, read while the list was checked: the
+    /// two pairs the state machines read on every handshake, without a search.
+    flags: Option<AvFlags>,
+    timestamp: Option<FileTime>,
+}
+
+/// What checking an AV list learned, for reading the list again without checking it: its
+/// length before `MsvAvEOL`, and its first `MsvAvFlags` and `MsvAvTimestamp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AvShape {
+    len: usize,
+    flags: Option<AvFlags>,
+    timestamp: Option<FileTime>,
 }
 
 impl<'a> AvList<'a> {
@@ -323,6 +336,7 @@ impl<'a> AvList<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<(Self, usize)> {
         const NO_EOL: &str = "AV list without MsvAvEOL";
         let mut r = Reader::new(bytes);
+        let (mut flags, mut timestamp) = (None, None);
         loop {
             let at = r.position();
             let id = r.u16_le(NO_EOL)?;
@@ -330,17 +344,27 @@ impl<'a> AvList<'a> {
             let value = r.take(usize::from(len), "AV pair AvLen past end of AV list")?;
             if AvId(id) == AvId::EOL {
                 let pairs = bytes.get(..at).unwrap_or_default();
-                return Ok((Self { pairs }, r.position()));
+                return Ok((Self { pairs, flags, timestamp }, r.position()));
             }
-            AvValue::parse(AvId(id), value)?;
+            match AvValue::parse(AvId(id), value)? {
+                AvValue::Flags(f) if flags.is_none() => flags = Some(f),
+                AvValue::Timestamp(t) if timestamp.is_none() => timestamp = Some(t),
+                _ => {}
+            }
         }
     }
 
-    /// The list [`parse`](Self::parse) accepted at the start of `bytes`, whose pairs took
-    /// `len` bytes before `MsvAvEOL` (its [`len`](Self::len)).
-    pub(crate) fn checked(bytes: &'a [u8], len: usize) -> Result<Self> {
-        let pairs = bytes.get(..len).ok_or(Error::invalid_token("AV list shorter than read"))?;
-        Ok(Self { pairs })
+    /// The list [`parse`](Self::parse) accepted at the start of `bytes`, given what that
+    /// check learned ([`shape`](Self::shape)).
+    pub(crate) fn checked(bytes: &'a [u8], shape: AvShape) -> Result<Self> {
+        let pairs =
+            bytes.get(..shape.len).ok_or(Error::invalid_token("AV list shorter than read"))?;
+        Ok(Self { pairs, flags: shape.flags, timestamp: shape.timestamp })
+    }
+
+    /// What [`checked`](Self::checked) needs to read this list again.
+    pub(crate) const fn shape(&self) -> AvShape {
+        AvShape { len: self.pairs.len(), flags: self.flags, timestamp: self.timestamp }
     }
 
     /// The length of the pairs before `MsvAvEOL`, in bytes.
@@ -367,20 +391,14 @@ impl<'a> AvList<'a> {
         AvValue::parse(id, value).ok()
     }
 
-    /// `MsvAvFlags`.
-    pub(crate) fn flags(&self) -> Option<AvFlags> {
-        match self.find(AvId::FLAGS)? {
-            AvValue::Flags(f) => Some(f),
-            _ => None,
-        }
+    /// `MsvAvFlags` (the first, if repeated).
+    pub(crate) const fn flags(&self) -> Option<AvFlags> {
+        self.flags
     }
 
-    /// `MsvAvTimestamp`.
-    pub(crate) fn timestamp(&self) -> Option<FileTime> {
-        match self.find(AvId::TIMESTAMP)? {
-            AvValue::Timestamp(t) => Some(t),
-            _ => None,
-        }
+    /// `MsvAvTimestamp` (the first, if repeated).
+    pub(crate) const fn timestamp(&self) -> Option<FileTime> {
+        self.timestamp
     }
 
     /// `MsvAvChannelBindings`.

@@ -77,7 +77,7 @@ mod tests;
 pub(crate) use authenticate::{AuthenticateLayout, AuthenticateParts, AuthenticateView, Encoded};
 pub use authenticate::{AuthenticateMessage, around_mic, set_mic, zero_mic};
 pub use av_pairs::{AvFlags, AvId, AvPair, AvPairs, SingleHost};
-pub(crate) use av_pairs::{AvList, AvValue, write_pair};
+pub(crate) use av_pairs::{AvList, AvShape, AvValue, write_pair};
 pub use challenge::ChallengeMessage;
 pub(crate) use challenge::{ChallengeParts, ChallengeView, TargetInfo};
 pub use negotiate::NegotiateMessage;

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use super::AvPairs;
-use super::av_pairs::AvList;
+use super::av_pairs::{AvList, AvShape};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::time::FileTime;
@@ -176,15 +176,15 @@ impl<'a> ResponseView<'a> {
         Ok(Self { nt_proof_str, blob: BlobView::parse(blob)? })
     }
 
-    /// Reads again a response [`parse`](Self::parse) accepted, whose AV pairs (before
-    /// `MsvAvEOL`) took `pairs_len` bytes: the list is neither checked nor walked again.
-    pub(crate) fn again(bytes: &'a [u8], pairs_len: usize) -> Result<Self> {
+    /// Reads again a response [`parse`](Self::parse) accepted, given the shape of its AV
+    /// list ([`AvList::shape`]): the list is neither checked nor walked again.
+    pub(crate) fn again(bytes: &'a [u8], pairs: AvShape) -> Result<Self> {
         debug_assert!(
-            Self::parse(bytes).is_ok_and(|r| r.blob.av_pairs.len() == pairs_len),
-            "NTLMv2 response read again with another AV list length than its parse gave"
+            Self::parse(bytes).is_ok_and(|r| r.blob.av_pairs.shape() == pairs),
+            "NTLMv2 response read again with another AV list shape than its parse gave"
         );
         let (nt_proof_str, blob) = split_response(bytes)?;
-        let blob = BlobView::read(blob, |pairs| AvList::checked(pairs, pairs_len))?;
+        let blob = BlobView::read(blob, |list| AvList::checked(list, pairs))?;
         Ok(Self { nt_proof_str, blob })
     }
 }

@@ -56,10 +56,37 @@ fn again_reads_what_parse_accepted() {
             assert_eq!(AuthenticateView::again(bytes, &view.layout).unwrap(), view, "bit {bit}");
             let nt = view.nt_challenge_response;
             if let Ok(response) = ResponseView::parse(nt) {
-                let pairs_len = response.blob.av_pairs.len();
-                assert_eq!(ResponseView::again(nt, pairs_len).unwrap(), response, "bit {bit}");
+                let shape = response.blob.av_pairs.shape();
+                assert_eq!(ResponseView::again(nt, shape).unwrap(), response, "bit {bit}");
             }
         }
     }
     assert!(accepted > original.len(), "most one-bit changes still parse: {accepted}");
+}
+
+/// The flags and timestamp an AV list answers with are those of its first such pairs, read
+/// when it was checked, and reading it again from its shape answers the same.
+#[test]
+fn av_list_answers_its_first_flags_and_timestamp() {
+    use super::{AvFlags, AvId, AvList, AvPair, AvPairs};
+
+    let pairs = AvPairs::from(alloc::vec![
+        AvPair::NbDomainName("CORP".into()),
+        AvPair::Flags(AvFlags::MIC_PRESENT),
+        AvPair::Timestamp(FileTime(7)),
+        AvPair::Flags(AvFlags::CONSTRAINED),
+        AvPair::Timestamp(FileTime(8)),
+    ]);
+    let bytes = pairs.encode().unwrap();
+    let (list, len) = AvList::parse(&bytes).unwrap();
+    assert_eq!(len, bytes.len());
+    assert_eq!(list.flags(), Some(AvFlags::MIC_PRESENT));
+    assert_eq!(list.timestamp(), Some(FileTime(7)));
+    assert_eq!(AvList::checked(&bytes, list.shape()).unwrap(), list);
+
+    let none = AvPairs::from(alloc::vec![AvPair::NbComputerName("SERVER".into())]);
+    let none = none.encode().unwrap();
+    let (list, _) = AvList::parse(&none).unwrap();
+    assert_eq!((list.flags(), list.timestamp()), (None, None));
+    assert_eq!(list.iter().map(|(id, _, _)| id).collect::<Vec<_>>(), [AvId::NB_COMPUTER_NAME]);
 }
