@@ -232,7 +232,6 @@ pub(crate) fn tlv_len(len: usize) -> usize {
 /// Headers of tokens under 64 KiB (all of SPNEGO's in practice) are appended as one
 /// fixed-size array each, which compiles to a few stores rather than a push per octet.
 pub(crate) fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    let be = len.to_be_bytes();
     match (u8::try_from(len), u16::try_from(len)) {
         (Ok(short), _) if short < 0x80 => out.extend_from_slice(&[tag, short]),
         (Ok(byte), _) => out.extend_from_slice(&[tag, 0x81, byte]),
@@ -240,13 +239,20 @@ pub(crate) fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
             let [hi, lo] = two.to_be_bytes();
             out.extend_from_slice(&[tag, 0x82, hi, lo]);
         }
-        _ => {
-            let count = significant_bytes(len);
-            // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
-            out.extend_from_slice(&[tag, 0x80 | (u8::try_from(count).unwrap_or(0x7f) & 0x7f)]);
-            out.extend_from_slice(be.get(be.len().saturating_sub(count)..).unwrap_or_default());
-        }
+        _ => push_long_header(out, tag, len),
     }
+}
+
+/// [`push_header`] for a length of 64 KiB or more: out of line, so that the usual headers
+/// need no stack frame for it (29 headers per Negotiate handshake; 10 instructions each).
+#[cold]
+#[inline(never)]
+fn push_long_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    let be = len.to_be_bytes();
+    let count = significant_bytes(len);
+    // At most size_of::<usize>() octets, so the count always fits the low 7 bits.
+    out.extend_from_slice(&[tag, 0x80 | (u8::try_from(count).unwrap_or(0x7f) & 0x7f)]);
+    out.extend_from_slice(be.get(be.len().saturating_sub(count)..).unwrap_or_default());
 }
 
 /// Appends `tag`, the minimal DER length of `contents` (X.690 §10.1), and `contents`.
