@@ -160,6 +160,7 @@ impl Writer {
     }
 
     /// Appends raw bytes.
+    #[inline]
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
         self.bytes.extend_from_slice(bytes);
         self
@@ -177,6 +178,7 @@ impl Writer {
     }
 
     /// Appends a little-endian `u32`.
+    #[inline]
     pub fn u32_le(&mut self, v: u32) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
@@ -216,6 +218,7 @@ impl Writer {
     }
 
     /// Appends a security buffer header.
+    #[inline]
     pub fn security_buffer(&mut self, sb: SecurityBuffer) -> &mut Self {
         self.bytes(&sb.to_bytes())
     }
