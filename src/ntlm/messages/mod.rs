@@ -158,12 +158,20 @@ fn text_len(text: &str, unicode: bool, field: &Field) -> Result<usize> {
 }
 
 /// Writes a string field measured by [`text_len`] (which has checked the OEM characters).
+#[inline]
 fn write_text(w: &mut Writer, text: &str, unicode: bool) {
     if unicode {
         w.utf16le(text);
     } else {
-        for c in text.chars() {
-            w.u8(u8::try_from(c).unwrap_or(b'?'));
-        }
+        write_oem(w, text);
+    }
+}
+
+/// The OEM (Latin-1) half of [`write_text`], out of line: NTLM clients and servers send
+/// UNICODE in practice.
+#[inline(never)]
+fn write_oem(w: &mut Writer, text: &str) {
+    for c in text.chars() {
+        w.u8(u8::try_from(c).unwrap_or(b'?'));
     }
 }
