@@ -137,20 +137,28 @@ fn check_text<'a>(bytes: &'a [u8], unicode: bool, field: &Field) -> Result<&'a [
 }
 
 /// Decodes a string field: UTF-16LE when `unicode`, else OEM read as Latin-1.
+#[inline]
 fn decode_text(bytes: &[u8], unicode: bool, field: &Field) -> Result<String> {
-    if unicode {
-        utf16le_to_string(bytes, field.text)
-    } else {
-        Ok(bytes.iter().copied().map(char::from).collect())
-    }
+    if unicode { utf16le_to_string(bytes, field.text) } else { Ok(decode_oem(bytes)) }
+}
+
+/// The OEM half of [`decode_text`], out of line (see [`write_oem`]).
+#[inline(never)]
+fn decode_oem(bytes: &[u8]) -> String {
+    bytes.iter().copied().map(char::from).collect()
 }
 
 /// The encoded length of a string field: UTF-16LE when `unicode`, else OEM written as
 /// Latin-1 (an error naming the field if a character is outside Latin-1).
+#[inline]
 fn text_len(text: &str, unicode: bool, field: &Field) -> Result<usize> {
-    if unicode {
-        Ok(utf16le_len(text))
-    } else if text.chars().all(|c| u8::try_from(c).is_ok()) {
+    if unicode { Ok(utf16le_len(text)) } else { oem_len(text, field) }
+}
+
+/// The OEM half of [`text_len`], out of line (see [`write_oem`]).
+#[inline(never)]
+fn oem_len(text: &str, field: &Field) -> Result<usize> {
+    if text.chars().all(|c| u8::try_from(c).is_ok()) {
         Ok(text.chars().count())
     } else {
         Err(Error::invalid_token(field.oem))
