@@ -301,7 +301,8 @@ impl Layout {
         self.end
     }
 
-    /// A writer with room for the whole message, and [`WRAP_ROOM`] to spare.
+    /// A writer with room for the whole message, and `WRAP_ROOM` bytes to spare (room for the
+    /// SPNEGO token that may wrap it).
     pub fn writer(&self) -> Writer {
         Writer::with_capacity(self.end.saturating_add(WRAP_ROOM))
     }
