@@ -927,16 +927,24 @@ mod tests {
 
     proptest::proptest! {
         /// The NTLMSSP shortcut answers as the full check does, for NTLMSSP's OID and any
-        /// other contents, near it or not.
+        /// other contents: NTLMSSP's with one byte changed, cut short or extended (a
+        /// shortcut that took a prefix for the whole would fail here), or unrelated bytes.
         #[test]
         fn mech_oid_check_agrees_with_the_full_check(
-            near in proptest::bool::ANY,
+            shape in 0u8..4,
             edit in (0usize..10, proptest::num::u8::ANY),
             other in proptest::collection::vec(proptest::num::u8::ANY, 0..12),
         ) {
-            let mut contents = if near { Oid::NTLMSSP.as_der_contents().to_vec() } else { other };
-            if let Some(byte) = contents.get_mut(edit.0) {
-                *byte = edit.1;
+            let mut contents = Oid::NTLMSSP.as_der_contents().to_vec();
+            match shape {
+                0 => contents = other,
+                1 => {
+                    if let Some(byte) = contents.get_mut(edit.0) {
+                        *byte = edit.1;
+                    }
+                }
+                2 => contents.truncate(edit.0),
+                _ => contents.extend_from_slice(&other),
             }
             proptest::prop_assert_eq!(
                 check_mech_oid(&contents, &MECH_TYPE_OID),
@@ -950,6 +958,9 @@ mod tests {
         let ntlm = Oid::NTLMSSP;
         assert_eq!(check_mech_oid(ntlm.as_der_contents(), &SUPPORTED_MECH_OID), Ok(()));
         assert_eq!(der::check_oid(ntlm.as_der_contents(), &SUPPORTED_MECH_OID), Ok(()));
+        // NTLMSSP's contents followed by the first octet of an unfinished arc: not an OID.
+        let unfinished = [ntlm.as_der_contents(), &[0x82]].concat();
+        assert!(check_mech_oid(&unfinished, &SUPPORTED_MECH_OID).is_err());
     }
 
     #[test]
