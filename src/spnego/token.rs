@@ -561,6 +561,7 @@ impl NegTokenInitParts<'_> {
     /// [`encode`](Self::encode) with `mech_token` as the mechToken, wrapped in its own
     /// buffer (see [`around`]); `self.mech_token` is not read.
     pub(crate) fn encode_around(&self, mech_token: Vec<u8>) -> Result<Vec<u8>> {
+        debug_assert!(self.mech_token.is_none(), "encode_around: the mechToken is the argument");
         self.write(Some(mech_token.len()), |_| mech_token)
     }
 
@@ -738,6 +739,7 @@ impl<'a> NegTokenRespView<'a> {
     /// [`encode`](Self::encode) with `response_token` as the responseToken, wrapped in its
     /// own buffer (see [`around`]); `self.response_token` is not read.
     pub(crate) fn encode_around(&self, response_token: Vec<u8>) -> Vec<u8> {
+        debug_assert!(self.response_token.is_none(), "encode_around: the token is the argument");
         self.write(Some(response_token.len()), |_| response_token)
     }
 
