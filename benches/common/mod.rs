@@ -355,48 +355,56 @@ impl FloorInputs {
 
     /// Negotiate adds the mechListMIC exchange (MS-SPNG 3.2.5.1): the client signs the
     /// MechTypeList and the server verifies it, the server signs it and the client verifies
-    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each), then both sides restart
-    /// both RC4 handles (four more key schedules).
-    pub fn negotiate_floor(&self, macs: &mut MacKeys, rc4: &mut Rc4Pair) {
+    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each, on the handles the
+    /// session keys just scheduled), then both sides restore both RC4 handles to their keyed
+    /// state (MS-SPNG 3.3.5.1), by undoing the 8 keystream bytes each gave the MIC.
+    pub fn negotiate_floor(&self, rc4: &mut Rc4Pair) {
         self.ntlm_floor(rc4);
-        self.mech_list_mic_side(macs, rc4);
-        self.mech_list_mic_side(macs, rc4);
+        self.mech_list_mic_side(rc4);
+        self.mech_list_mic_side(rc4);
     }
 
     /// The client's side of a Negotiate handshake alone.
-    pub fn negotiate_client_floor(&self, macs: &mut MacKeys, rc4: &mut Rc4Pair) {
+    pub fn negotiate_client_floor(&self, rc4: &mut Rc4Pair) {
         self.client_floor(rc4);
-        self.mech_list_mic_side(macs, rc4);
+        self.mech_list_mic_side(rc4);
     }
 
     /// The server's side of a Negotiate handshake alone.
-    pub fn negotiate_server_floor(&self, macs: &mut MacKeys, rc4: &mut Rc4Pair) {
+    pub fn negotiate_server_floor(&self, rc4: &mut Rc4Pair) {
         self.server_floor(rc4);
-        self.mech_list_mic_side(macs, rc4);
+        self.mech_list_mic_side(rc4);
     }
 
     /// One side's part of the mechListMIC exchange: sign the list in one direction and
-    /// verify it in the other, then restart both RC4 handles.
-    fn mech_list_mic_side(&self, macs: &mut MacKeys, rc4: &mut Rc4Pair) {
+    /// verify it in the other, then restore both RC4 handles.
+    fn mech_list_mic_side(&self, rc4: &mut Rc4Pair) {
         // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
         const MECH_TYPES: [u8; 14] =
             [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
         // SIGNKEY is new in every handshake, so each side keys its two HMAC-MD5 states here
-        // (keying is primitive work the mechListMIC cannot avoid); the RC4 handles are the
-        // ones `session_keys` already scheduled, kept in `macs`.
-        let [c2s, s2c] = self.sign_keys.each_ref().map(|key| hmac_md5_keyed(key.as_bytes()));
-        black_box(macs.c2s.signature_with(&c2s, 0, &MECH_TYPES));
-        black_box(macs.s2c.signature_with(&s2c, 0, &MECH_TYPES));
-        self.session_keys_reset(rc4);
-    }
-
-    /// RC4Init again from the kept sealing keys (no new derivation), in place.
-    fn session_keys_reset(&self, rc4: &mut Rc4Pair) {
-        for (state, key) in rc4.0.iter_mut().zip(&self.seal_keys) {
-            state.rekey(key.as_bytes()).unwrap();
+        // (keying is primitive work the mechListMIC cannot avoid).
+        for (key, state) in self.sign_keys.iter().zip(rc4.0.iter_mut()) {
+            let signer = hmac_md5_keyed(key.as_bytes());
+            black_box(checksum(&signer, state, 0, &MECH_TYPES));
+            // Until 2026-11-26 (as the sessions did) a new key schedule per handle.
+            black_box(state.rewind());
         }
         black_box(&mut rc4.0);
     }
+}
+
+/// HMAC-MD5(`signer`, seq ‖ msg) truncated to 8 bytes, RC4'd: the KEY_EXCH checksum.
+fn checksum(signer: &HmacMd5, rc4: &mut Rc4, seq: u32, msg: &[u8]) -> [u8; 8] {
+    use hmac::Mac;
+    let mut mac = signer.clone();
+    mac.update(&seq.to_le_bytes());
+    mac.update(msg);
+    let digest = mac.finalize().into_bytes();
+    let mut checksum = [0u8; 8];
+    checksum.copy_from_slice(&digest[..8]);
+    rc4.apply(&mut checksum);
+    checksum
 }
 
 /// The two RC4 handles a floor keys, made once and re-keyed in place every handshake.
@@ -430,15 +438,7 @@ impl DirKeys {
 
     /// [`signature`](Self::signature) with the HMAC state `signer` instead of the kept one.
     pub fn signature_with(&mut self, signer: &HmacMd5, seq: u32, msg: &[u8]) -> [u8; 8] {
-        use hmac::Mac;
-        let mut mac = signer.clone();
-        mac.update(&seq.to_le_bytes());
-        mac.update(msg);
-        let digest = mac.finalize().into_bytes();
-        let mut checksum = [0u8; 8];
-        checksum.copy_from_slice(&digest[..8]);
-        self.rc4.apply(&mut checksum);
-        checksum
+        checksum(signer, &mut self.rc4, seq, msg)
     }
 
     /// The sender's part of SEAL: checksum over the plaintext, RC4 over the message, RC4

@@ -504,7 +504,20 @@ pub struct Rc4 {
     s: [u32; 256],
     i: u8,
     j: u8,
+    /// Keystream bytes produced since the state was last keyed, while that is few enough
+    /// to [`rewind`](Self::rewind) ([`NOT_REWINDABLE`] once it is not, or unknown). It fits
+    /// beside `i` and `j` in the 1,028 bytes the state already took.
+    since_key: u16,
 }
+
+/// [`Rc4::since_key`] when the keyed state is out of reach: more than [`REWIND_MAX`] bytes
+/// were produced, or the state was restored from an export.
+const NOT_REWINDABLE: u16 = u16::MAX;
+
+/// How many keystream bytes [`Rc4::rewind`] undoes at most: undoing one costs about what
+/// producing it did, so past this a new key schedule (256 swaps and the key walk) is
+/// cheaper.
+const REWIND_MAX: u16 = 256;
 
 impl Zeroize for Rc4 {
     fn zeroize(&mut self) {
@@ -513,6 +526,7 @@ impl Zeroize for Rc4 {
         wipe(&mut self.s);
         self.i.zeroize();
         self.j.zeroize();
+        self.since_key.zeroize();
     }
 }
 
@@ -532,7 +546,7 @@ impl Rc4 {
     /// it will live (e.g. in a `Box`) before any use. Never all zeros: a state used by
     /// mistake before keying still permutes rather than passing data through.
     pub(crate) const fn unkeyed() -> Self {
-        Self { s: IDENTITY, i: 0, j: 0 }
+        Self { s: IDENTITY, i: 0, j: 0, since_key: 0 }
     }
 
     /// [`new`](Self::new) on the heap: the state is keyed in its own block rather than
@@ -543,7 +557,7 @@ impl Rc4 {
         // the compiler then drops the zeroing (a zeroed block is what it allocates in place;
         // a constant state went through the stack).
         check_key(key)?;
-        let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0 });
+        let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0, since_key: 0 });
         rc4.rekey(key)?;
         Ok(rc4)
     }
@@ -579,8 +593,47 @@ impl Rc4 {
                 *slot = si;
             }
         }
-        (self.i, self.j) = (0, 0);
+        (self.i, self.j, self.since_key) = (0, 0, 0);
         Ok(())
+    }
+
+    /// Puts the state back where it was when last keyed, by undoing each keystream byte
+    /// produced since (every PRGA step is a swap that can be reversed), and returns `true`;
+    /// the state is then exactly the one [`rekey`](Self::rekey) with that key gave. Returns
+    /// `false` and changes nothing when that is out of reach: more than 256 bytes were
+    /// produced (a new key schedule is then cheaper), or the state came from
+    /// [`from_state`](Self::from_state).
+    ///
+    /// This is MS-SPNG 3.3.5.1's "save the RC4 key state before the mechListMIC and restore
+    /// it after" without a 1 KiB copy: the MIC uses only the 8 bytes of its checksum.
+    pub fn rewind(&mut self) -> bool {
+        if self.since_key > REWIND_MAX {
+            return false;
+        }
+        let (mut i, mut j) = (self.i, self.j);
+        let s = &mut self.s;
+        for _ in 0..self.since_key {
+            // Undoes `prga`: S[j] now holds the old S[i], the value j was advanced by.
+            let si = s.get(usize::from(j)).copied().unwrap_or_default();
+            s.swap(usize::from(i), usize::from(j));
+            j = j.wrapping_sub(si as u8);
+            i = i.wrapping_sub(1);
+        }
+        (self.i, self.j, self.since_key) = (i, j, 0);
+        true
+    }
+
+    /// Counts `n` keystream bytes produced since the last keying, for [`rewind`](Self::rewind).
+    #[inline(always)]
+    fn produced(&mut self, n: usize) {
+        let n = u16::try_from(n).unwrap_or(NOT_REWINDABLE);
+        self.since_key = self.since_key.saturating_add(n);
+    }
+
+    /// Makes [`rewind`](Self::rewind) refuse until the next keying: for a state keyed with a
+    /// key other than the one a later [`rewind`](Self::rewind) should return to.
+    pub(crate) fn forget_key(&mut self) {
+        self.since_key = NOT_REWINDABLE;
     }
 
     /// Restores a keystream saved by [`export_state`](Self::export_state). `S` must be a
@@ -603,7 +656,7 @@ impl Rc4 {
         }
         let i = state.get(256).copied().unwrap_or_default();
         let j = state.get(257).copied().unwrap_or_default();
-        Ok(Self { s, i, j })
+        Ok(Self { s, i, j, since_key: NOT_REWINDABLE })
     }
 
     /// The keystream position: S ‖ i ‖ j. Secret (it decrypts every later message), hence
@@ -638,6 +691,7 @@ impl Rc4 {
         }
         self.i = i;
         self.j = j;
+        self.produced(data.len());
     }
 
     /// The RC4 PRGA step.

@@ -497,6 +497,11 @@ impl Session {
     /// that is the freshly keyed state (what Windows, gss-ntlmssp and Samba do). The MIC
     /// uses sequence number 0, the first application message 1. Without ESS the one
     /// shared handle is reset. A closed receiving direction stays closed.
+    ///
+    /// A handle that has produced at most 256 keystream bytes since it was keyed (the
+    /// MIC's 8) is rewound byte by byte rather than keyed again: the same state for a
+    /// fraction of a key schedule. Any other handle (more bytes, imported, or keyed per
+    /// message in datagram mode) runs the key schedule.
     pub fn reset_rc4_for_mech_list_mic(&mut self) -> Result<()> {
         match &mut self.inner {
             Inner::Ess { send, recv } => {

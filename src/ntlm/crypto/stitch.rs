@@ -325,6 +325,7 @@ pub(crate) fn hmac_md5_rc4(
         compress(&mut state, half, &mut Nothing);
     }
     (rc4.i, rc4.j) = (i, j);
+    rc4.produced(data.len());
 
     // Outer hash: MD5(K ⊕ opad ‖ inner digest), one block from the kept chaining value.
     let mut outer = [0u8; 64];
@@ -414,6 +415,19 @@ mod tests {
             let mut next = [0u8; 8];
             rc4.apply(&mut next);
             assert_eq!(next, expected_next, "unseal keystream position, length {len}, skip {skip}");
+
+            // The stitched path counts its keystream for `Rc4::rewind` like `apply` does:
+            // back to the keyed state while at most 256 bytes were used, refused beyond.
+            let keyed = *Rc4::new(&key).unwrap().export_state();
+            for direction in [Direction::Seal, Direction::Unseal] {
+                let mut rc4 = advanced();
+                hmac_md5_rc4(&stitch_key, seq, &mut plain.clone(), &mut rc4, direction);
+                let before = *rc4.export_state();
+                let reachable = skip + len <= 256;
+                assert_eq!(rc4.rewind(), reachable, "rewind, length {len}, skip {skip}");
+                let expected = if reachable { keyed } else { before };
+                assert_eq!(*rc4.export_state(), expected, "rewound, length {len}, skip {skip}");
+            }
         }
     }
 

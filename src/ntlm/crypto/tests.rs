@@ -340,6 +340,42 @@ fn streamed_utf16_matches_one_buffer() {
     }
 }
 
+/// `rewind` returns to the keyed state after up to 256 keystream bytes, however they were
+/// split across calls; beyond that, after an import, or after `forget_key` it refuses and
+/// leaves the state as it was; keying again makes it work again.
+#[test]
+fn rc4_rewind_returns_to_the_keyed_state() {
+    for key in [&b"Key"[..], &[0xffu8; 16], &[7u8; 256]] {
+        let keyed = *Rc4::new(key).unwrap().export_state();
+        for used in (0..=40).chain([100, 255, 256, 257, 300, 1000, 70_000]) {
+            for split in [1usize, 3, 8, 64] {
+                let mut rc4 = Rc4::new(key).unwrap();
+                let mut data = alloc::vec![0u8; used];
+                for part in data.chunks_mut(split) {
+                    rc4.apply(part);
+                }
+                let before = *rc4.export_state();
+                assert_eq!(rc4.rewind(), used <= 256, "{used} bytes in {split}s");
+                let expected = if used <= 256 { keyed } else { before };
+                assert_eq!(*rc4.export_state(), expected, "{used} bytes in {split}s");
+            }
+        }
+    }
+    let mut rc4 = Rc4::new(b"Key").unwrap();
+    rc4.apply(&mut [0u8; 5]);
+    let state = rc4.export_state();
+    let mut imported = Rc4::from_state(&state).unwrap();
+    assert!(!imported.rewind());
+    assert_eq!(imported.export_state(), state);
+    imported.rekey(b"Other").unwrap();
+    imported.apply(&mut [0u8; 5]);
+    assert!(imported.rewind());
+    assert_eq!(imported.export_state(), Rc4::new(b"Other").unwrap().export_state());
+    rc4.forget_key();
+    assert!(!rc4.rewind());
+    assert_eq!(rc4.export_state(), state);
+}
+
 #[test]
 fn rc4_zeroize_wipes_the_whole_state() {
     use zeroize::Zeroize;

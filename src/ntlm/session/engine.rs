@@ -201,9 +201,12 @@ impl Cipher {
         Ok(Self { key, rc4 })
     }
 
-    /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC.
+    /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC. The
+    /// mechListMIC used a few keystream bytes of the freshly keyed state, so this rewinds
+    /// them (MS-SPNG 3.3.5.1 restores the saved state) rather than running the key
+    /// schedule again; any other history gets the key schedule.
     pub(super) fn reset(&mut self) -> Result<()> {
-        self.rc4.rekey(self.key.as_bytes())
+        if self.rc4.rewind() { Ok(()) } else { self.rc4.rekey(self.key.as_bytes()) }
     }
 
     /// The RC4 handle, whose keystream position a context export saves.
@@ -223,6 +226,8 @@ impl Cipher {
         let mut per_message = md5(&[self.key.as_bytes(), &seq.to_le_bytes()]);
         let rekeyed = self.rc4.rekey(&per_message);
         wipe(&mut per_message);
+        // Keyed by SealingKey', not SealingKey: `reset` must not rewind to this state.
+        self.rc4.forget_key();
         rekeyed
     }
 }

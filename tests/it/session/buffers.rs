@@ -230,6 +230,44 @@ fn rc4_reset_after_mech_list_mic() {
     assert_eq!(kind(server.unwrap(&token)), ErrorKind::MessageAltered);
 }
 
+/// The reset rewinds the keystream the mechListMIC used; a session whose history it cannot
+/// rewind (imported, or past 256 keystream bytes) is keyed again. Both land on the same
+/// state, so the two kinds of peer read each other.
+#[test]
+fn rc4_reset_rewinds_and_rekeys_alike() {
+    for sealed_first in [0usize, 300] {
+        let (mut client, mut server) = pair(flags(V2_FLAGS));
+        if sealed_first > 0 {
+            let mut data = bytes(sealed_first, 9);
+            let sig = client.seal_in_place(&mut data).unwrap();
+            server.unseal_in_place(&mut data, &sig).unwrap();
+        }
+        let mic = client.sign(b"mech list").unwrap();
+        server.verify(b"mech list", &mic).unwrap();
+        let mic = server.sign(b"mech list").unwrap();
+        client.verify(b"mech list", &mic).unwrap();
+        let mut imported = Session::import(server.export().unwrap().as_bytes()).unwrap();
+        for s in [&mut client, &mut server, &mut imported] {
+            s.reset_rc4_for_mech_list_mic().unwrap();
+        }
+        let (a, b) = (server.export().unwrap(), imported.export().unwrap());
+        assert_eq!(a.as_bytes(), b.as_bytes(), "sealed first: {sealed_first}");
+        let token = client.wrap(b"first application message").unwrap();
+        assert_eq!(imported.unwrap(&token).unwrap(), b"first application message");
+        let token = imported.wrap(b"reply").unwrap();
+        assert_eq!(client.unwrap(&token).unwrap(), b"reply");
+    }
+
+    // Datagram mode keys the handle with SealingKey' = MD5(SealingKey || seq) for every
+    // message: the reset goes back to SealingKey's state, not to SealingKey''s.
+    let (mut client, _) = pair(flags(V2_FLAGS) | NegotiateFlags::DATAGRAM);
+    let fresh = client.export().unwrap();
+    client.sign_with_seq(7, b"mech list").unwrap();
+    assert_ne!(client.export().unwrap().as_bytes(), fresh.as_bytes());
+    client.reset_rc4_for_mech_list_mic().unwrap();
+    assert_eq!(client.export().unwrap().as_bytes(), fresh.as_bytes());
+}
+
 #[test]
 fn split_halves_work_across_threads() {
     let (client, server) = pair(flags(V2_FLAGS));
