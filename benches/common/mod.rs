@@ -302,21 +302,19 @@ impl FloorInputs {
         }
     }
 
-    /// The four SIGNKEY/SEALKEY derivations of one side and its two RC4 key schedules,
-    /// keyed in place into `rc4` (as the sessions key theirs: no 1 KiB state is copied).
-    fn session_keys(&self, rc4: &mut Rc4Pair) {
-        for (state, dir) in
-            rc4.0.iter_mut().zip([Direction::ClientToServer, Direction::ServerToClient])
-        {
+    /// The four SIGNKEY/SEALKEY derivations of one side. Its two RC4 handles are keyed on
+    /// their first use, as the sessions key theirs (since 2026-11-26): not in a raw NTLM
+    /// handshake, in the mechListMIC of a Negotiate one.
+    fn session_keys(&self) {
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             black_box(sign_key(&self.exported, dir));
-            state.rekey(seal_key(self.flags, &self.exported, dir).as_bytes()).unwrap();
+            black_box(seal_key(self.flags, &self.exported, dir));
         }
-        black_box(&mut rc4.0);
     }
 
     /// The client's unavoidable crypto: NTOWFv1 and NTOWFv2 from the password, NTProofStr,
     /// the session base key, RC4 of the exported session key, the MIC, the session keys.
-    pub fn client_floor(&self, rc4: &mut Rc4Pair) {
+    pub fn client_floor(&self) {
         let nt_hash = NtHash::from_password(black_box(PASSWORD));
         let key = crypto::ntowf_v2(&nt_hash, black_box(USER), black_box(DOMAIN));
         let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
@@ -328,12 +326,12 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        self.session_keys(rc4);
+        self.session_keys();
     }
 
     /// The server's: NTOWFv2 from the stored hash, NTProofStr, session base key, RC4 of the
     /// encrypted session key, the MIC, the session keys.
-    pub fn server_floor(&self, rc4: &mut Rc4Pair) {
+    pub fn server_floor(&self) {
         let key = crypto::ntowf_v2(black_box(&self.nt_hash), black_box(USER), black_box(DOMAIN));
         let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
         let kxkey = crypto::session_base_key_v2(&key, &proof);
@@ -344,50 +342,53 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        self.session_keys(rc4);
+        self.session_keys();
     }
 
     /// Both sides of a raw NTLM handshake.
-    pub fn ntlm_floor(&self, rc4: &mut Rc4Pair) {
-        self.client_floor(rc4);
-        self.server_floor(rc4);
+    pub fn ntlm_floor(&self) {
+        self.client_floor();
+        self.server_floor();
     }
 
     /// Negotiate adds the mechListMIC exchange (MS-SPNG 3.2.5.1): the client signs the
     /// MechTypeList and the server verifies it, the server signs it and the client verifies
-    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each, on the handles the
-    /// session keys just scheduled), then both sides restore both RC4 handles to their keyed
-    /// state (MS-SPNG 3.3.5.1), by undoing the 8 keystream bytes each gave the MIC.
+    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each, on handles keyed for
+    /// it: the first use of each), then both sides restore both RC4 handles to their keyed
+    /// state (MS-SPNG 3.3.5.1) by undoing the 8 keystream bytes each gave the MIC.
     pub fn negotiate_floor(&self, rc4: &mut Rc4Pair) {
-        self.ntlm_floor(rc4);
+        self.ntlm_floor();
         self.mech_list_mic_side(rc4);
         self.mech_list_mic_side(rc4);
     }
 
     /// The client's side of a Negotiate handshake alone.
     pub fn negotiate_client_floor(&self, rc4: &mut Rc4Pair) {
-        self.client_floor(rc4);
+        self.client_floor();
         self.mech_list_mic_side(rc4);
     }
 
     /// The server's side of a Negotiate handshake alone.
     pub fn negotiate_server_floor(&self, rc4: &mut Rc4Pair) {
-        self.server_floor(rc4);
+        self.server_floor();
         self.mech_list_mic_side(rc4);
     }
 
-    /// One side's part of the mechListMIC exchange: sign the list in one direction and
-    /// verify it in the other, then restore both RC4 handles.
+    /// One side's part of the mechListMIC exchange: key both RC4 handles in place (no 1 KiB
+    /// state is copied), sign the list in one direction and verify it in the other, then
+    /// restore both handles.
     fn mech_list_mic_side(&self, rc4: &mut Rc4Pair) {
         // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
         const MECH_TYPES: [u8; 14] =
             [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
         // SIGNKEY is new in every handshake, so each side keys its two HMAC-MD5 states here
         // (keying is primitive work the mechListMIC cannot avoid).
-        for (key, state) in self.sign_keys.iter().zip(rc4.0.iter_mut()) {
-            let signer = hmac_md5_keyed(key.as_bytes());
+        let keys = self.sign_keys.iter().zip(&self.seal_keys);
+        for ((sign, seal), state) in keys.zip(rc4.0.iter_mut()) {
+            state.rekey(seal.as_bytes()).unwrap();
+            let signer = hmac_md5_keyed(sign.as_bytes());
             black_box(checksum(&signer, state, 0, &MECH_TYPES));
-            // Until 2026-11-26 (as the sessions did) a new key schedule per handle.
+            // Until 2026-11-26 (as the sessions did) a second key schedule per handle.
             black_box(state.rewind());
         }
         black_box(&mut rc4.0);

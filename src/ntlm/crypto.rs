@@ -549,17 +549,20 @@ impl Rc4 {
         Self { s: IDENTITY, i: 0, j: 0, since_key: 0 }
     }
 
-    /// [`new`](Self::new) on the heap: the state is keyed in its own block rather than
-    /// built on the stack and copied there.
-    pub(crate) fn boxed(key: &[u8]) -> Result<alloc::boxed::Box<Self>> {
-        // The key is checked before the block exists, so that nothing can fail between
-        // zeroing it and `rekey` overwriting the whole state from the identity permutation:
-        // the compiler then drops the zeroing (a zeroed block is what it allocates in place;
-        // a constant state went through the stack).
-        check_key(key)?;
+    /// An [`unkeyed`](Self::unkeyed) state on the heap, to [`rekey`](Self::rekey) there
+    /// when it is first needed: the 1 KiB state is never built on the stack and copied.
+    // Written this way, the compiler drops the zeroing and copies the identity straight
+    // into the block; `Box::new(Self::unkeyed())` went through the stack (+127 instructions
+    // per state), a zeroed block alone or a fill loop cost more still.
+    pub(crate) fn boxed_unkeyed() -> alloc::boxed::Box<Self> {
         let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0, since_key: 0 });
-        rc4.rekey(key)?;
-        Ok(rc4)
+        rc4.s = IDENTITY;
+        rc4
+    }
+
+    /// Whether `key` can key RC4 (1 to 256 bytes); `InternalError` otherwise.
+    pub(crate) fn check_key(key: &[u8]) -> Result<()> {
+        check_key(key)
     }
 
     /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by

@@ -143,9 +143,9 @@ impl Half {
     /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
     /// keyed on the first message and cloned per message.
     ///
-    /// Boxed, with the RC4 state keyed once in a block of its own: every key of a direction
-    /// lives on the heap and is wiped in place on drop, and moving a session (or splitting
-    /// it) moves pointers, never key material.
+    /// Boxed, with the RC4 state in a block of its own (keyed there on first use): every key
+    /// of a direction lives on the heap and is wiped in place on drop, and moving a session
+    /// (or splitting it) moves pointers, never key material.
     fn boxed(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Box<Self>> {
         let signer = Signer::new(sign_key(key, direction));
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
@@ -501,16 +501,18 @@ impl Session {
     /// A handle that has produced at most 256 keystream bytes since it was keyed (the
     /// MIC's 8) is rewound byte by byte rather than keyed again: the same state for a
     /// fraction of a key schedule. Any other handle (more bytes, imported, or keyed per
-    /// message in datagram mode) runs the key schedule.
+    /// message in datagram mode) is keyed again on its next use. Never fails; the `Result`
+    /// is kept for compatibility.
     pub fn reset_rc4_for_mech_list_mic(&mut self) -> Result<()> {
         match &mut self.inner {
             Inner::Ess { send, recv } => {
-                send.0.cipher.reset()?;
-                recv.0.cipher.reset()
+                send.0.cipher.reset();
+                recv.0.cipher.reset();
             }
             #[cfg(feature = "legacy-ntlmv1")]
             Inner::Legacy { cipher, .. } => cipher.reset(),
         }
+        Ok(())
     }
 
     fn send_dir(&mut self) -> Dir<'_> {

@@ -291,10 +291,15 @@ fn rc4_rfc_6229_keystreams() {
     assert!(Rc4::new(&[]).is_err());
     assert!(Rc4::new(&[0u8; 257]).is_err());
     assert!(Rc4::new(&[0u8; 256]).is_ok());
-    // The boxed constructor checks the key before allocating, and keys the same stream.
-    assert!(Rc4::boxed(&[]).is_err());
-    assert!(Rc4::boxed(&[0u8; 257]).is_err());
-    let mut boxed = Rc4::boxed(&hex("0102030405060708090a0b0c0d0e0f10")).unwrap();
+    assert!(Rc4::check_key(&[]).is_err());
+    assert!(Rc4::check_key(&[0u8; 257]).is_err());
+    assert!(Rc4::check_key(&[0u8; 1]).is_ok());
+    // The unkeyed heap state holds the identity permutation (never zeros, which would pass
+    // data through), and keyed in place gives the same stream.
+    let mut boxed = Rc4::boxed_unkeyed();
+    assert_eq!(boxed.export_state()[..256], *Rc4::unkeyed().export_state().get(..256).unwrap());
+    assert!(boxed.export_state()[..256].iter().enumerate().all(|(k, &v)| usize::from(v) == k));
+    boxed.rekey(&hex("0102030405060708090a0b0c0d0e0f10")).unwrap();
     let mut ks = [0u8; 16];
     boxed.apply(&mut ks);
     assert_eq!(ks.to_vec(), hex("9ac7cc9a609d1ef7b2932899cde41b97"));

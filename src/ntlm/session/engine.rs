@@ -4,11 +4,13 @@
 use alloc::boxed::Box;
 use core::fmt;
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{
-    HmacMd5, HmacMd5Key, Rc4, SealKey, SignKey, Signature, StitchDirection, ct_eq, ess_signature,
-    hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
+    HmacMd5, HmacMd5Key, RC4_STATE_LEN, Rc4, SealKey, SignKey, Signature, StitchDirection, ct_eq,
+    ess_signature, hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
 };
 
 use super::payload::{Payload, ReadOnly};
@@ -189,34 +191,60 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 /// never copied while a handshake completes nor left behind by a move, and both it and the
 /// rest of a session direction fit the allocator's small-block caches (one 1.2 KiB block
 /// did not; BENCHMARKS.md).
+///
+/// RC4Init(Handle, SealingKey) runs when the handle is first needed, like the HMAC-MD5
+/// keying of [`Signer`]: a session that never signs or seals (HTTP authentication ends with
+/// the handshake) does not pay for its two key schedules, and nothing observable changes,
+/// as no keystream byte is produced before that first use.
 pub(super) struct Cipher {
     key: SealKey,
     rc4: Box<Rc4>,
+    /// Whether `rc4` has been keyed since the session began or was last reset; until then
+    /// it holds the identity permutation and is never used.
+    keyed: bool,
 }
 
 impl Cipher {
-    /// A cipher for `key`, RC4Init(Handle, SealingKey) done in the state's own block.
+    /// A cipher for `key`, keyed on first use. The key is checked now, so that a session
+    /// that could not key its handle is refused when made, not on its first message.
     pub(super) fn new(key: SealKey) -> Result<Self> {
-        let rc4 = Rc4::boxed(key.as_bytes())?;
-        Ok(Self { key, rc4 })
+        Rc4::check_key(key.as_bytes())?;
+        Ok(Self { key, rc4: Rc4::boxed_unkeyed(), keyed: false })
+    }
+
+    /// RC4Init(Handle, SealingKey) if it has not run yet: before any keystream is used.
+    fn ensure_keyed(&mut self) -> Result<()> {
+        if !self.keyed {
+            self.rc4.rekey(self.key.as_bytes())?;
+            self.keyed = true;
+        }
+        Ok(())
     }
 
     /// RC4Init(Handle, SealingKey) again: the state after the SPNEGO mechListMIC. The
     /// mechListMIC used a few keystream bytes of the freshly keyed state, so this rewinds
-    /// them (MS-SPNG 3.3.5.1 restores the saved state) rather than running the key
-    /// schedule again; any other history gets the key schedule.
-    pub(super) fn reset(&mut self) -> Result<()> {
-        if self.rc4.rewind() { Ok(()) } else { self.rc4.rekey(self.key.as_bytes()) }
+    /// them (MS-SPNG 3.3.5.1 restores the saved state); a handle with any other history is
+    /// left to be keyed again on its next use.
+    pub(super) fn reset(&mut self) {
+        if self.keyed && !self.rc4.rewind() {
+            self.keyed = false;
+        }
     }
 
-    /// The RC4 handle, whose keystream position a context export saves.
-    pub(super) const fn rc4(&self) -> &Rc4 {
-        &self.rc4
+    /// The keystream position a context export saves: S ‖ i ‖ j, as keyed if the handle
+    /// has not been used yet.
+    pub(super) fn export_state(&self) -> Result<Zeroizing<[u8; RC4_STATE_LEN]>> {
+        if self.keyed {
+            Ok(self.rc4.export_state())
+        } else {
+            Ok(Rc4::new(self.key.as_bytes())?.export_state())
+        }
     }
 
     /// Puts back a keystream position saved by a context export.
     pub(super) fn restore(&mut self, rc4: Rc4) {
         *self.rc4 = rc4;
+        self.keyed = true;
     }
 
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
@@ -228,6 +256,7 @@ impl Cipher {
         wipe(&mut per_message);
         // Keyed by SealingKey', not SealingKey: `reset` must not rewind to this state.
         self.rc4.forget_key();
+        self.keyed = true;
         rekeyed
     }
 }
@@ -313,7 +342,7 @@ impl Dir<'_> {
     }
 
     fn begin(&mut self, seq: u32) -> Result<()> {
-        if self.policy.datagram { self.cipher.rekey_for(seq) } else { Ok(()) }
+        if self.policy.datagram { self.cipher.rekey_for(seq) } else { self.cipher.ensure_keyed() }
     }
 
     fn advance(&mut self) {

@@ -76,7 +76,7 @@ impl Session {
             .u32_le(recv_seq)
             .u32_le(closed.map_or(0, ErrorKind::status));
         for cipher in core::iter::once(parts.first).chain(parts.second) {
-            w.bytes(cipher.rc4().export_state().as_slice());
+            w.bytes(cipher.export_state()?.as_slice());
         }
         out.finish()
     }

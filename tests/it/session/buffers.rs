@@ -268,6 +268,29 @@ fn rc4_reset_rewinds_and_rekeys_alike() {
     assert_eq!(client.export().unwrap().as_bytes(), fresh.as_bytes());
 }
 
+/// RC4Init runs on a handle's first use, yet an export before then carries each
+/// direction's keyed state (SEALKEY, MS-NLMP 3.4.5.3), so the imported session reads and
+/// writes the peer's messages.
+#[test]
+fn unused_session_exports_its_keyed_rc4_states() {
+    use sspi_proto::ntlm::crypto::{Direction, Rc4, seal_key};
+    let f = flags(V2_FLAGS);
+    let (client, mut server) = pair(f);
+    let exported = client.export().unwrap();
+    let bytes = exported.as_bytes();
+    let key = SessionKey::from_bytes(KEY);
+    let expected: Vec<u8> = [Direction::ClientToServer, Direction::ServerToClient]
+        .into_iter()
+        .flat_map(|d| Rc4::new(seal_key(f, &key, d).as_bytes()).unwrap().export_state().to_vec())
+        .collect();
+    assert_eq!(bytes[bytes.len() - expected.len()..], expected[..]);
+    let mut imported = Session::import(bytes).unwrap();
+    let token = imported.wrap(b"hello").unwrap();
+    assert_eq!(server.unwrap(&token).unwrap(), b"hello");
+    let token = server.wrap(b"back").unwrap();
+    assert_eq!(imported.unwrap(&token).unwrap(), b"back");
+}
+
 #[test]
 fn split_halves_work_across_threads() {
     let (client, server) = pair(flags(V2_FLAGS));
