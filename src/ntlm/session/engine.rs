@@ -213,11 +213,17 @@ impl Cipher {
     }
 
     /// RC4Init(Handle, SealingKey) if it has not run yet: before any keystream is used.
+    // Inline, with the keying out of line: every message passes here, one keys.
+    #[inline]
     fn ensure_keyed(&mut self) -> Result<()> {
-        if !self.keyed {
-            self.rc4.rekey(self.key.as_bytes())?;
-            self.keyed = true;
-        }
+        if self.keyed { Ok(()) } else { self.key_now() }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn key_now(&mut self) -> Result<()> {
+        self.rc4.rekey(self.key.as_bytes())?;
+        self.keyed = true;
         Ok(())
     }
 
@@ -341,6 +347,7 @@ impl Dir<'_> {
         }
     }
 
+    #[inline]
     fn begin(&mut self, seq: u32) -> Result<()> {
         if self.policy.datagram { self.cipher.rekey_for(seq) } else { self.cipher.ensure_keyed() }
     }
