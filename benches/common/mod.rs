@@ -245,11 +245,21 @@ impl Transcript {
     }
 }
 
-/// Two established sessions (client, server) from a real NTLM handshake.
+/// Two established sessions (client, server) from a real NTLM handshake, one sealed
+/// message exchanged each way: sessions key their HMAC-MD5 states and RC4 handles on first
+/// use, and the message benches measure the steady state after it.
 pub fn sessions() -> (Session, Session) {
     let parties = Parties::new(Package::Ntlm);
     let (client, server) = parties.handshake_only(&mut SeededRandom::new(1));
-    (client.into_session().unwrap(), server.into_session().unwrap())
+    let (mut client, mut server) = (client.into_session().unwrap(), server.into_session().unwrap());
+    let exchange = |from: &mut Session, to: &mut Session| {
+        let mut msg = *b"warm-up";
+        let sig = from.seal_in_place(&mut msg).unwrap();
+        to.unseal_in_place(&mut msg, &sig).unwrap();
+    };
+    exchange(&mut client, &mut server);
+    exchange(&mut server, &mut client);
+    (client, server)
 }
 
 /// What the handshake's crypto floor works on, taken from one real raw-NTLM transcript.
