@@ -199,8 +199,9 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 pub(super) struct Cipher {
     key: SealKey,
     rc4: Box<Rc4>,
-    /// Whether `rc4` has been keyed since the session began or was last reset; until then
-    /// it holds the identity permutation and is never used.
+    /// Whether `rc4` holds a keyed stream: false from the session's start (the identity
+    /// permutation) and after a reset that could not rewind (the used stream, to be
+    /// overwritten); while false, `rc4` is never used, only keyed.
     keyed: bool,
 }
 
@@ -243,7 +244,11 @@ impl Cipher {
         if self.keyed {
             Ok(self.rc4.export_state())
         } else {
-            Ok(Rc4::new(self.key.as_bytes())?.export_state())
+            // Keyed in a block of its own, like the handle, and wiped there when dropped:
+            // `Rc4::new` would return the 1 KiB keyed state through the stack.
+            let mut keyed = Rc4::boxed_unkeyed();
+            keyed.rekey(self.key.as_bytes())?;
+            Ok(keyed.export_state())
         }
     }
 
