@@ -484,7 +484,7 @@ const IDENTITY: [u32; 256] = {
 
 /// RC4 keys are 1 to 256 bytes; any other length is an `InternalError` (keys come from this
 /// crate's own derivations, never from the wire).
-fn check_key(key: &[u8]) -> Result<()> {
+pub(crate) fn check_key(key: &[u8]) -> Result<()> {
     if key.is_empty() || key.len() > 256 {
         return Err(Error::new(ErrorKind::InternalError, "RC4 key length"));
     }
@@ -558,11 +558,6 @@ impl Rc4 {
         let mut rc4 = alloc::boxed::Box::new(Self { s: [0; 256], i: 0, j: 0, since_key: 0 });
         rc4.s = IDENTITY;
         rc4
-    }
-
-    /// Whether `key` can key RC4 (1 to 256 bytes); `InternalError` otherwise.
-    pub(crate) fn check_key(key: &[u8]) -> Result<()> {
-        check_key(key)
     }
 
     /// [`new`](Self::new) in place: overwrites the whole state with a keystream keyed by

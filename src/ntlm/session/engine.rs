@@ -9,8 +9,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{
-    HmacMd5, HmacMd5Key, RC4_STATE_LEN, Rc4, SealKey, SignKey, Signature, StitchDirection, ct_eq,
-    ess_signature, hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
+    HmacMd5, HmacMd5Key, RC4_STATE_LEN, Rc4, SealKey, SignKey, Signature, StitchDirection,
+    check_key, ct_eq, ess_signature, hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
 };
 
 use super::payload::{Payload, ReadOnly};
@@ -209,7 +209,7 @@ impl Cipher {
     /// A cipher for `key`, keyed on first use. The key is checked now, so that a session
     /// that could not key its handle is refused when made, not on its first message.
     pub(super) fn new(key: SealKey) -> Result<Self> {
-        Rc4::check_key(key.as_bytes())?;
+        check_key(key.as_bytes())?;
         Ok(Self { key, rc4: Rc4::boxed_unkeyed(), keyed: false })
     }
 
