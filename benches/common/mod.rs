@@ -8,8 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sspi_proto::ntlm::crypto::{
-    self, Direction, HmacMd5, NtHash, Rc4, SealKey, SessionKey, SignKey, hmac_md5_keyed, seal_key,
-    sign_key,
+    self, Direction, HmacMd5, NtHash, Rc4, SessionKey, hmac_md5_keyed, seal_key, sign_key,
 };
 use sspi_proto::ntlm::messages::{AuthenticateMessage, ChallengeMessage, zero_mic};
 use sspi_proto::ntlm::server::{CredentialAnswer, ServerStep};
@@ -273,8 +272,6 @@ pub struct FloorInputs {
     pub encrypted_key: [u8; 16],
     pub flags: NegotiateFlags,
     pub nt_hash: NtHash,
-    pub seal_keys: [SealKey; 2],
-    pub sign_keys: [SignKey; 2],
 }
 
 impl FloorInputs {
@@ -305,25 +302,13 @@ impl FloorInputs {
             encrypted_key: auth.encrypted_random_session_key.as_slice().try_into().unwrap(),
             flags,
             nt_hash: NtHash::from_password(PASSWORD),
-            seal_keys: [Direction::ClientToServer, Direction::ServerToClient]
-                .map(|dir| seal_key(flags, client.session_key().unwrap(), dir)),
-            sign_keys: [Direction::ClientToServer, Direction::ServerToClient]
-                .map(|dir| sign_key(client.session_key().unwrap(), dir)),
-        }
-    }
-
-    /// The four SIGNKEY/SEALKEY derivations of one side. Its two RC4 handles are keyed on
-    /// their first use, as the sessions key theirs (since 2026-11-26): not in a raw NTLM
-    /// handshake, in the mechListMIC of a Negotiate one.
-    fn session_keys(&self) {
-        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-            black_box(sign_key(&self.exported, dir));
-            black_box(seal_key(self.flags, &self.exported, dir));
         }
     }
 
     /// The client's unavoidable crypto: NTOWFv1 and NTOWFv2 from the password, NTProofStr,
-    /// the session base key, RC4 of the exported session key, the MIC, the session keys.
+    /// the session base key, RC4 of the exported session key, the MIC. Sessions derive
+    /// SIGNKEY and SEALKEY when first used (since 2026-11-26, second change of the day), so a
+    /// raw NTLM handshake does not, and neither does its floor.
     pub fn client_floor(&self) {
         let nt_hash = NtHash::from_password(black_box(PASSWORD));
         let key = crypto::ntowf_v2(&nt_hash, black_box(USER), black_box(DOMAIN));
@@ -336,11 +321,10 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        self.session_keys();
     }
 
     /// The server's: NTOWFv2 from the stored hash, NTProofStr, session base key, RC4 of the
-    /// encrypted session key, the MIC, the session keys.
+    /// encrypted session key, the MIC.
     pub fn server_floor(&self) {
         let key = crypto::ntowf_v2(black_box(&self.nt_hash), black_box(USER), black_box(DOMAIN));
         let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
@@ -352,7 +336,6 @@ impl FloorInputs {
             &self.challenge,
             &self.authenticate_zero_mic,
         ));
-        self.session_keys();
     }
 
     /// Both sides of a raw NTLM handshake.
@@ -363,8 +346,9 @@ impl FloorInputs {
 
     /// Negotiate adds the mechListMIC exchange (MS-SPNG 3.2.5.1): the client signs the
     /// MechTypeList and the server verifies it, the server signs it and the client verifies
-    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each, on handles keyed for
-    /// it: the first use of each), then both sides restore both RC4 handles to their keyed
+    /// it (HMAC-MD5 over seq ‖ list, RC4 of the 8-byte checksum each), with the SIGNKEY and
+    /// SEALKEY of both directions derived on each side for it (their first use) and the RC4
+    /// handles keyed with them, then both sides restore both RC4 handles to their keyed
     /// state (MS-SPNG 3.3.5.1) by undoing the 8 keystream bytes each gave the MIC.
     pub fn negotiate_floor(&self, rc4: &mut Rc4Pair) {
         self.ntlm_floor();
@@ -391,10 +375,13 @@ impl FloorInputs {
         // DER SEQUENCE { OID 1.3.6.1.4.1.311.2.2.10 }: what the client offers.
         const MECH_TYPES: [u8; 14] =
             [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a];
-        // SIGNKEY is new in every handshake, so each side keys its two HMAC-MD5 states here
-        // (keying is primitive work the mechListMIC cannot avoid).
-        let keys = self.sign_keys.iter().zip(&self.seal_keys);
-        for ((sign, seal), state) in keys.zip(rc4.0.iter_mut()) {
+        // SIGNKEY and SEALKEY are new in every handshake, so each side derives them and keys
+        // its two HMAC-MD5 states and RC4 handles here (primitive work the mechListMIC cannot
+        // avoid).
+        let dirs = [Direction::ClientToServer, Direction::ServerToClient];
+        for (dir, state) in dirs.into_iter().zip(rc4.0.iter_mut()) {
+            let sign = sign_key(&self.exported, dir);
+            let seal = seal_key(self.flags, &self.exported, dir);
             state.rekey(seal.as_bytes()).unwrap();
             let signer = hmac_md5_keyed(sign.as_bytes());
             black_box(checksum(&signer, state, 0, &MECH_TYPES));

@@ -1,7 +1,10 @@
 //! Message integrity and confidentiality after authentication (MS-NLMP 3.4): sign, verify,
 //! seal, unseal, GSS-style wrap / unwrap and SSPI-style encrypt / decrypt over buffers.
 //!
-//! A [`Session`] is built from the negotiated flags and the exported session key.
+//! A [`Session`] is built from the negotiated flags and the exported session key. Each
+//! direction derives its keys (SIGNKEY, SEALKEY) and keys its HMAC-MD5 state and RC4 handle
+//! when it is first used, not when the session is made: a session that never signs or seals
+//! (HTTP authentication ends with the handshake) costs no cryptography at all.
 //!
 //! - **Extended session security** (ESS, every modern peer): directional HMAC-MD5 signing
 //!   keys and directional RC4 sealing handles (MS-NLMP 3.4.4.2, 3.4.5.2, 3.4.5.3). The two
@@ -64,9 +67,9 @@ use core::fmt;
 use crate::buffer::SecBuffer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
-use crate::ntlm::crypto::{Direction, SessionKey, Signature, seal_key, sign_key};
+use crate::ntlm::crypto::{Direction, SessionKey, Signature};
 
-use engine::{Channel, Cipher, Dir, Mac, Policy, Signer};
+use engine::{Channel, Cipher, Dir, KeySource, Mac, Policy, Signer};
 
 /// `cbMaxSignature` of SecPkgContext_Sizes: an NTLMSSP_MESSAGE_SIGNATURE is 16 bytes.
 pub const MAX_SIGNATURE: usize = 16;
@@ -140,20 +143,21 @@ struct Half {
 }
 
 impl Half {
-    /// SIGNKEY / SEALKEY for `direction` (MS-NLMP 3.4.5.2, 3.4.5.3); the HMAC state is
-    /// keyed on the first message and cloned per message.
+    /// One direction of an ESS session, keyed from `key` (MS-NLMP 3.4.5.2, 3.4.5.3) when it
+    /// is first used: SIGNKEY and its HMAC state on the first signature, SEALKEY and the RC4
+    /// handle on the first use of the keystream.
     ///
     /// Boxed, with the RC4 state in a block of its own (keyed there on first use): every key
     /// of a direction lives on the heap and is wiped in place on drop, and moving a session
     /// (or splitting it) moves pointers, never key material.
-    fn boxed(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Result<Box<Self>> {
-        let signer = Signer::new(sign_key(key, direction));
+    fn boxed(flags: NegotiateFlags, key: &SessionKey, direction: Direction) -> Box<Self> {
+        let source = KeySource::new(key.clone(), flags, direction);
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
-        Ok(Box::new(Self {
+        Box::new(Self {
             policy: Policy::from_flags(flags),
-            chan: Channel::new(Mac::Hmac { signer, key_exch }),
-            cipher: Cipher::new(seal_key(flags, key, direction))?,
-        }))
+            chan: Channel::new(Mac::Hmac { signer: Signer::new(source.clone()), key_exch }),
+            cipher: Cipher::new(source),
+        })
     }
 
     fn dir(&mut self) -> Dir<'_> {
@@ -272,7 +276,8 @@ fn legacy(flags: NegotiateFlags, key: &SessionKey) -> Result<Inner> {
         ));
     }
     // The one key: SEALKEY without ESS does not depend on the direction.
-    let cipher = Box::new(Cipher::new(seal_key(flags, key, Direction::ClientToServer))?);
+    let cipher =
+        Box::new(Cipher::new(KeySource::new(key.clone(), flags, Direction::ClientToServer)));
     Ok(Inner::Legacy {
         policy,
         send: Channel::new(Mac::Crc32),
@@ -440,7 +445,7 @@ macro_rules! recv_methods {
 }
 
 impl Session {
-    /// Derives the session's keys from `params`.
+    /// Makes the session from `params`; each direction derives its keys on first use.
     ///
     /// Without EXTENDED_SESSIONSECURITY, SIGN or SEAL need the `legacy-ntlmv1` feature
     /// (otherwise `UnsupportedFunction`), and a non-ESS datagram session cannot SEAL
@@ -451,8 +456,8 @@ impl Session {
         let inner = if rc4_per_direction(flags) {
             let (outgoing, incoming) = role.directions();
             Inner::Ess {
-                send: SendHalf(Half::boxed(flags, &key, outgoing)?),
-                recv: RecvHalf(Half::boxed(flags, &key, incoming)?),
+                send: SendHalf(Half::boxed(flags, &key, outgoing)),
+                recv: RecvHalf(Half::boxed(flags, &key, incoming)),
             }
         } else {
             legacy(flags, &key)?

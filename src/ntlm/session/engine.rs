@@ -9,8 +9,9 @@ use zeroize::Zeroizing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flags::NegotiateFlags;
 use crate::ntlm::crypto::{
-    HmacMd5, HmacMd5Key, RC4_STATE_LEN, Rc4, SealKey, SignKey, Signature, StitchDirection,
-    check_key, ct_eq, ess_signature, hmac_md5_keyed, hmac_md5_rc4, md5, wipe,
+    Direction, HmacMd5, HmacMd5Key, RC4_STATE_LEN, Rc4, SealKey, SessionKey, SignKey, Signature,
+    StitchDirection, ct_eq, ess_signature, hmac_md5_keyed, hmac_md5_rc4, md5, seal_key, sign_key,
+    wipe,
 };
 
 use super::payload::{Payload, ReadOnly};
@@ -58,27 +59,78 @@ pub(super) enum Mac {
     Crc32,
 }
 
-/// SIGNKEY and the HMAC-MD5 state keyed with it, made on the first message and cloned for
-/// every message after: a session that never signs (HTTP authentication ends there) does
-/// not pay for keying, and no message pays for it twice. Both are wiped on drop.
+/// What one direction's SIGNKEY and SEALKEY derive from (MS-NLMP 3.4.5.2, 3.4.5.3): the
+/// ExportedSessionKey, the negotiated flags and the direction. The keys are derived from it
+/// when the direction is first used, not when the session is made: a session that never
+/// signs or seals (HTTP authentication ends with the handshake) runs none of the four MD5
+/// derivations per side, and nothing observable changes, as no key is used before then.
+#[derive(Clone)]
+pub(super) struct KeySource {
+    exported: SessionKey,
+    flags: NegotiateFlags,
+    direction: Direction,
+}
+
+impl KeySource {
+    pub(super) const fn new(
+        exported: SessionKey,
+        flags: NegotiateFlags,
+        direction: Direction,
+    ) -> Self {
+        Self { exported, flags, direction }
+    }
+
+    /// SIGNKEY (MS-NLMP 3.4.5.2).
+    fn sign_key(&self) -> SignKey {
+        sign_key(&self.exported, self.direction)
+    }
+
+    /// SEALKEY (MS-NLMP 3.4.5.3).
+    fn seal_key(&self) -> SealKey {
+        seal_key(self.flags, &self.exported, self.direction)
+    }
+}
+
+/// The HMAC-MD5 state keyed with SIGNKEY, made (SIGNKEY derived first) on the first message
+/// and cloned for every message after: a session that never signs (HTTP authentication ends
+/// there) pays for neither, and no message pays for them twice. Both are wiped on drop.
 pub(super) struct Signer {
-    key: SignKey,
+    source: KeySource,
     keyed: Option<HmacMd5>,
     /// The same key for the stitched HMAC-MD5 + RC4 path (`crypto::hmac_md5_rc4`).
     stitched: Option<HmacMd5Key>,
 }
 
 impl Signer {
-    pub(super) const fn new(key: SignKey) -> Self {
-        Self { key, keyed: None, stitched: None }
+    pub(super) const fn new(source: KeySource) -> Self {
+        Self { source, keyed: None, stitched: None }
     }
 
+    // Inline, with the keying out of line (as `Cipher::ensure_keyed`): every message passes
+    // here, one keys. SIGNKEY is derived again for the other path's state rather than kept:
+    // a session that uses both derives it twice in its life, and holds one key fewer.
+    #[inline]
     fn keyed(&mut self) -> &HmacMd5 {
-        self.keyed.get_or_insert_with(|| hmac_md5_keyed(self.key.as_bytes()))
+        let source = &self.source;
+        self.keyed.get_or_insert_with(|| Self::hmac(source))
     }
 
+    #[inline]
     fn stitched(&mut self) -> &HmacMd5Key {
-        self.stitched.get_or_insert_with(|| HmacMd5Key::new(self.key.as_bytes()))
+        let source = &self.source;
+        self.stitched.get_or_insert_with(|| Self::stitched_key(source))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hmac(source: &KeySource) -> HmacMd5 {
+        hmac_md5_keyed(source.sign_key().as_bytes())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stitched_key(source: &KeySource) -> HmacMd5Key {
+        HmacMd5Key::new(source.sign_key().as_bytes())
     }
 }
 
@@ -192,12 +244,16 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 /// rest of a session direction fit the allocator's small-block caches (one 1.2 KiB block
 /// did not; BENCHMARKS.md).
 ///
-/// RC4Init(Handle, SealingKey) runs when the handle is first needed, like the HMAC-MD5
-/// keying of [`Signer`]: a session that never signs or seals (HTTP authentication ends with
-/// the handshake) does not pay for its two key schedules, and nothing observable changes,
-/// as no keystream byte is produced before that first use.
+/// SEALKEY is derived and RC4Init(Handle, SealingKey) runs when the handle is first needed,
+/// like the HMAC-MD5 keying of [`Signer`]: a session that never signs or seals (HTTP
+/// authentication ends with the handshake) does not pay for its derivations and key
+/// schedules, and nothing observable changes, as no keystream byte is produced before that
+/// first use. Every SEALKEY is 5, 8 or 16 bytes, so keying cannot fail there; if it did,
+/// the first message would get the `InternalError`.
 pub(super) struct Cipher {
-    key: SealKey,
+    source: KeySource,
+    /// SEALKEY, derived from `source` when first needed.
+    key: Option<SealKey>,
     rc4: Box<Rc4>,
     /// Whether `rc4` holds a keyed stream: false from the session's start (the identity
     /// permutation) and after a reset that could not rewind (the used stream, to be
@@ -206,11 +262,15 @@ pub(super) struct Cipher {
 }
 
 impl Cipher {
-    /// A cipher for `key`, keyed on first use. The key is checked now, so that a session
-    /// that could not key its handle is refused when made, not on its first message.
-    pub(super) fn new(key: SealKey) -> Result<Self> {
-        check_key(key.as_bytes())?;
-        Ok(Self { key, rc4: Rc4::boxed_unkeyed(), keyed: false })
+    /// A cipher for the SEALKEY of `source`, derived and keyed on first use.
+    pub(super) fn new(source: KeySource) -> Self {
+        Self { source, key: None, rc4: Rc4::boxed_unkeyed(), keyed: false }
+    }
+
+    /// SEALKEY: derived on the first call, kept after (a datagram session rekeys from it on
+    /// every message).
+    fn seal_key(&mut self) -> &SealKey {
+        self.key.get_or_insert_with(|| self.source.seal_key())
     }
 
     /// RC4Init(Handle, SealingKey) if it has not run yet: before any keystream is used.
@@ -223,7 +283,8 @@ impl Cipher {
     #[cold]
     #[inline(never)]
     fn key_now(&mut self) -> Result<()> {
-        self.rc4.rekey(self.key.as_bytes())?;
+        let key = self.key.get_or_insert_with(|| self.source.seal_key());
+        self.rc4.rekey(key.as_bytes())?;
         self.keyed = true;
         Ok(())
     }
@@ -247,7 +308,10 @@ impl Cipher {
             // Keyed in a block of its own, like the handle, and wiped there when dropped:
             // `Rc4::new` would return the 1 KiB keyed state through the stack.
             let mut keyed = Rc4::boxed_unkeyed();
-            keyed.rekey(self.key.as_bytes())?;
+            match &self.key {
+                Some(key) => keyed.rekey(key.as_bytes())?,
+                None => keyed.rekey(self.source.seal_key().as_bytes())?,
+            }
             Ok(keyed.export_state())
         }
     }
@@ -261,8 +325,11 @@ impl Cipher {
     /// MS-NLMP 3.4 (connectionless): "the sealing key MUST be reset for every message":
     /// SealingKey' = MD5(SealingKey ‖ SequenceNumber); RC4Init(Handle, SealingKey'), before
     /// the SEAL, SIGN and MAC steps of that message.
+    // Out of line: an MD5 and a key schedule per message dwarf the call, and inlined it kept
+    // `Dir::begin` out of the connection-oriented message paths.
+    #[inline(never)]
     fn rekey_for(&mut self, seq: u32) -> Result<()> {
-        let mut per_message = md5(&[self.key.as_bytes(), &seq.to_le_bytes()]);
+        let mut per_message = md5(&[self.seal_key().as_bytes(), &seq.to_le_bytes()]);
         let rekeyed = self.rc4.rekey(&per_message);
         wipe(&mut per_message);
         // Keyed by SealingKey', not SealingKey: `reset` must not rewind to this state.
