@@ -38,6 +38,11 @@
 //!
 //! # Secrets
 //!
+//! Each direction holds copies of the exported session key until it derives its SIGNKEY
+//! and SEALKEY from them on first use; each copy is replaced (and wiped) by the key it
+//! gives, so a used direction holds only its own keys, while an unused one (a [`SendHalf`]
+//! or [`RecvHalf`] included) still holds what the other direction's keys derive from.
+//!
 //! Keys and cipher states are zeroized on drop: `SealKey` and the RC4 states directly; the
 //! HMAC-MD5 states through their parts (the MD5 cores and block buffers wipe themselves
 //! in `Drop` under the `zeroize` features this crate enables, although `Hmac<Md5>` does not

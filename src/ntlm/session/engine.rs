@@ -91,11 +91,35 @@ impl KeySource {
     }
 }
 
+/// A key not derived yet (its [`KeySource`]) or derived. Deriving replaces the source, so a
+/// direction that has been used holds its own key and no longer the ExportedSessionKey (from
+/// which the other direction's keys, and whatever a protocol above derives, would follow).
+pub(super) enum Lazy<K> {
+    Source(KeySource),
+    Key(K),
+}
+
+impl<K: Clone> Lazy<K> {
+    /// The key, derived with `derive` (and kept in place of the source) on the first call.
+    /// A copy, wiped where the caller drops it: the keys this holds are 16 bytes.
+    fn key(&mut self, derive: fn(&KeySource) -> K) -> K {
+        match self {
+            Self::Key(key) => key.clone(),
+            Self::Source(source) => {
+                let key = derive(source);
+                *self = Self::Key(key.clone());
+                key
+            }
+        }
+    }
+}
+
 /// The HMAC-MD5 state keyed with SIGNKEY, made (SIGNKEY derived first) on the first message
 /// and cloned for every message after: a session that never signs (HTTP authentication ends
-/// there) pays for neither, and no message pays for them twice. Both are wiped on drop.
+/// there) pays for neither, and no message pays for them twice. All are wiped on drop.
 pub(super) struct Signer {
-    source: KeySource,
+    /// SIGNKEY, kept once derived: the stitched path keys its own state from it.
+    key: Lazy<SignKey>,
     keyed: Option<HmacMd5>,
     /// The same key for the stitched HMAC-MD5 + RC4 path (`crypto::hmac_md5_rc4`).
     stitched: Option<HmacMd5Key>,
@@ -103,34 +127,33 @@ pub(super) struct Signer {
 
 impl Signer {
     pub(super) const fn new(source: KeySource) -> Self {
-        Self { source, keyed: None, stitched: None }
+        Self { key: Lazy::Source(source), keyed: None, stitched: None }
     }
 
     // Inline, with the keying out of line (as `Cipher::ensure_keyed`): every message passes
-    // here, one keys. SIGNKEY is derived again for the other path's state rather than kept:
-    // a session that uses both derives it twice in its life, and holds one key fewer.
+    // here, one keys.
     #[inline]
     fn keyed(&mut self) -> &HmacMd5 {
-        let source = &self.source;
-        self.keyed.get_or_insert_with(|| Self::hmac(source))
+        let key = &mut self.key;
+        self.keyed.get_or_insert_with(|| Self::hmac(key))
     }
 
     #[inline]
     fn stitched(&mut self) -> &HmacMd5Key {
-        let source = &self.source;
-        self.stitched.get_or_insert_with(|| Self::stitched_key(source))
+        let key = &mut self.key;
+        self.stitched.get_or_insert_with(|| Self::stitched_key(key))
     }
 
     #[cold]
     #[inline(never)]
-    fn hmac(source: &KeySource) -> HmacMd5 {
-        hmac_md5_keyed(source.sign_key().as_bytes())
+    fn hmac(key: &mut Lazy<SignKey>) -> HmacMd5 {
+        hmac_md5_keyed(key.key(KeySource::sign_key).as_bytes())
     }
 
     #[cold]
     #[inline(never)]
-    fn stitched_key(source: &KeySource) -> HmacMd5Key {
-        HmacMd5Key::new(source.sign_key().as_bytes())
+    fn stitched_key(key: &mut Lazy<SignKey>) -> HmacMd5Key {
+        HmacMd5Key::new(key.key(KeySource::sign_key).as_bytes())
     }
 }
 
@@ -248,12 +271,11 @@ fn crc32_mac(rc4: &mut Rc4, seq: u32, crc: u32) -> Signature {
 /// like the HMAC-MD5 keying of [`Signer`]: a session that never signs or seals (HTTP
 /// authentication ends with the handshake) does not pay for its derivations and key
 /// schedules, and nothing observable changes, as no keystream byte is produced before that
-/// first use. Every SEALKEY is 5, 8 or 16 bytes, so keying cannot fail there; if it did,
-/// the first message would get the `InternalError`.
+/// first use. Every SEALKEY is 8 or 16 bytes, so keying cannot fail there; if it did, the
+/// first message would get the `InternalError`.
 pub(super) struct Cipher {
-    source: KeySource,
-    /// SEALKEY, derived from `source` when first needed.
-    key: Option<SealKey>,
+    /// SEALKEY, derived when first needed.
+    key: Lazy<SealKey>,
     rc4: Box<Rc4>,
     /// Whether `rc4` holds a keyed stream: false from the session's start (the identity
     /// permutation) and after a reset that could not rewind (the used stream, to be
@@ -264,13 +286,13 @@ pub(super) struct Cipher {
 impl Cipher {
     /// A cipher for the SEALKEY of `source`, derived and keyed on first use.
     pub(super) fn new(source: KeySource) -> Self {
-        Self { source, key: None, rc4: Rc4::boxed_unkeyed(), keyed: false }
+        Self { key: Lazy::Source(source), rc4: Rc4::boxed_unkeyed(), keyed: false }
     }
 
     /// SEALKEY: derived on the first call, kept after (a datagram session rekeys from it on
     /// every message).
-    fn seal_key(&mut self) -> &SealKey {
-        self.key.get_or_insert_with(|| self.source.seal_key())
+    fn seal_key(&mut self) -> SealKey {
+        self.key.key(KeySource::seal_key)
     }
 
     /// RC4Init(Handle, SealingKey) if it has not run yet: before any keystream is used.
@@ -283,7 +305,7 @@ impl Cipher {
     #[cold]
     #[inline(never)]
     fn key_now(&mut self) -> Result<()> {
-        let key = self.key.get_or_insert_with(|| self.source.seal_key());
+        let key = self.seal_key();
         self.rc4.rekey(key.as_bytes())?;
         self.keyed = true;
         Ok(())
@@ -309,8 +331,8 @@ impl Cipher {
             // `Rc4::new` would return the 1 KiB keyed state through the stack.
             let mut keyed = Rc4::boxed_unkeyed();
             match &self.key {
-                Some(key) => keyed.rekey(key.as_bytes())?,
-                None => keyed.rekey(self.source.seal_key().as_bytes())?,
+                Lazy::Key(key) => keyed.rekey(key.as_bytes())?,
+                Lazy::Source(source) => keyed.rekey(source.seal_key().as_bytes())?,
             }
             Ok(keyed.export_state())
         }

@@ -86,16 +86,22 @@ fn signature_sequence_numbers_count_up_from_zero() {
     }
 }
 
-/// Connectionless ESS sealing (MS-NLMP 3.4, 3.4.4.2) recomputed from the spec's formulas
-/// with independent primitives (the `md-5`, `hmac` and `rc4` crates), not this crate's:
-/// SIGNKEY and SEALKEY from the magic constants, SealingKey' = MD5(SealingKey ‖ SeqNum)
-/// for every message, RC4 over the message, then over the checksum on the same handle.
-/// Both directions, out of order and repeated sequence numbers, KEY_EXCH on and off.
+/// Connectionless ESS signing and sealing (MS-NLMP 3.4, 3.4.4.2, 3.4.5.3) recomputed from
+/// the spec's formulas with other crates' primitives (`md-5`, `hmac` and `rc4`; the library
+/// uses the first two for MD5 and HMAC-MD5, but none of its key derivations, RC4, or the
+/// one-pass HMAC-MD5 + RC4 path of messages from 256 bytes): SIGNKEY and SEALKEY from the
+/// magic constants (SEALKEY from the 128-, 56- or 40-bit weakened key), SealingKey' =
+/// MD5(SealingKey ‖ SeqNum) for every message, RC4 over the message, then over the checksum
+/// on the same handle. Both directions, sender and receiver, out-of-order and repeated
+/// sequence numbers, KEY_EXCH on and off.
 #[test]
-fn datagram_seal_rekeys_every_message_as_the_spec_says() {
+fn datagram_messages_follow_the_spec_formulas() {
     use hmac::{Hmac, Mac};
     use md5::{Digest, Md5};
     use rc4::{KeyInit, StreamCipher};
+
+    // Sixteen different bytes, so that a weakened key taken from the wrong end shows.
+    const DKEY: [u8; 16] = *b"\x01\x12\x23\x34\x45\x56\x67\x78\x89\x9a\xab\xbc\xcd\xde\xef\xf0";
 
     fn md5_of(parts: &[&[u8]]) -> [u8; 16] {
         let mut h = Md5::new();
@@ -104,16 +110,26 @@ fn datagram_seal_rekeys_every_message_as_the_spec_says() {
         }
         h.finalize().into()
     }
-    /// (sealed message, signature) by the spec, for the direction of `dir` ("client-to-server"
-    /// or "server-to-client").
-    fn expected(dir: &str, key_exch: bool, seq: u32, msg: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    /// (message RC4'd when `seal`, signature) by the spec, for the direction `dir`
+    /// ("client-to-server" or "server-to-client") and the first `bits / 8` key bytes.
+    fn expected(
+        dir: &str,
+        bits: usize,
+        key_exch: bool,
+        seal: bool,
+        seq: u32,
+        msg: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
         let magic = |kind: &str| format!("session key to {dir} {kind} key magic constant\0");
-        let sign_key = md5_of(&[&KEY, magic("signing").as_bytes()]);
-        let seal_key = md5_of(&[&KEY, magic("sealing").as_bytes()]);
+        let sign_key = md5_of(&[&DKEY, magic("signing").as_bytes()]);
+        let weakened = &DKEY[..bits / 8];
+        let seal_key = md5_of(&[weakened, magic("sealing").as_bytes()]);
         let per_message = md5_of(&[&seal_key, &seq.to_le_bytes()]);
         let mut rc4 = rc4::Rc4::new_from_slice(&per_message).unwrap();
-        let mut sealed = msg.to_vec();
-        rc4.apply_keystream(&mut sealed);
+        let mut data = msg.to_vec();
+        if seal {
+            rc4.apply_keystream(&mut data);
+        }
         let mut hmac = <Hmac<Md5> as KeyInit>::new_from_slice(&sign_key).unwrap();
         hmac.update(&seq.to_le_bytes());
         hmac.update(msg);
@@ -121,27 +137,49 @@ fn datagram_seal_rekeys_every_message_as_the_spec_says() {
         if key_exch {
             rc4.apply_keystream(&mut checksum);
         }
-        let signature = [&1u32.to_le_bytes()[..], &checksum, &seq.to_le_bytes()].concat();
-        (sealed, signature)
+        (data, [&1u32.to_le_bytes()[..], &checksum, &seq.to_le_bytes()].concat())
     }
 
+    /// `sender` seals and signs `msg` as the spec says, and `receiver` accepts both.
+    fn check(
+        (dir, bits, key_exch): (&str, usize, bool),
+        seq: u32,
+        msg: &[u8],
+        sender: &mut Session,
+        receiver: &mut Session,
+    ) {
+        let at = format!("{dir} {bits}-bit seq {seq} len {} key_exch {key_exch}", msg.len());
+        let (sealed, seal_sig) = expected(dir, bits, key_exch, true, seq, msg);
+        let mut data = msg.to_vec();
+        let sig = sender.seal_in_place_with_seq(seq, &mut data).unwrap();
+        assert_eq!((&data, sig.0.to_vec()), (&sealed, seal_sig.clone()), "seal {at}");
+        let sig = Signature::from_slice(&seal_sig).unwrap();
+        receiver.unseal_in_place_with_seq(seq, &mut data, &sig).unwrap();
+        assert_eq!(data, msg, "unseal {at}");
+
+        let (_, sign_sig) = expected(dir, bits, key_exch, false, seq, msg);
+        assert_eq!(sender.sign_with_seq(seq, msg).unwrap().0.to_vec(), sign_sig, "sign {at}");
+        let sig = Signature::from_slice(&sign_sig).unwrap();
+        receiver.verify_with_seq(seq, msg, &sig).unwrap();
+    }
+
+    const STRENGTH: [(NegotiateFlags, usize); 3] = [
+        (NegotiateFlags::NEGOTIATE_128, 128),
+        (NegotiateFlags::NEGOTIATE_56, 56),
+        (NegotiateFlags::empty(), 40),
+    ];
     for key_exch in [true, false] {
-        let mut f = flags(V2_FLAGS) | NegotiateFlags::DATAGRAM;
-        if !key_exch {
-            f.remove(NegotiateFlags::KEY_EXCH);
-        }
-        let mut client = session(f, Role::Client, KEY);
-        let mut server = session(f, Role::Server, KEY);
-        for (seq, len) in [(7u32, 9usize), (0, 300), (7, 9), (3, 0), (0xffff_fffe, 64)] {
-            let msg = bytes(len, u64::from(seq) + len as u64);
-            for (sender, dir) in
-                [(&mut client, "client-to-server"), (&mut server, "server-to-client")]
-            {
-                let mut sealed = msg.clone();
-                let sig = sender.seal_in_place_with_seq(seq, &mut sealed).unwrap();
-                let (want_sealed, want_sig) = expected(dir, key_exch, seq, &msg);
-                assert_eq!(sealed, want_sealed, "{dir} seq {seq} len {len} key_exch {key_exch}");
-                assert_eq!(sig.0.to_vec(), want_sig, "{dir} seq {seq} len {len}");
+        for (strength, bits) in STRENGTH {
+            let mut f = flags(V2_FLAGS) | NegotiateFlags::DATAGRAM;
+            f.remove(NegotiateFlags::NEGOTIATE_128 | NegotiateFlags::NEGOTIATE_56);
+            f.insert(strength);
+            f.set(NegotiateFlags::KEY_EXCH, key_exch);
+            let mut client = session(f, Role::Client, DKEY);
+            let mut server = session(f, Role::Server, DKEY);
+            for (seq, len) in [(7u32, 9usize), (0, 300), (7, 9), (3, 0), (0xffff_fffe, 64)] {
+                let msg = bytes(len, u64::from(seq) + len as u64);
+                check(("client-to-server", bits, key_exch), seq, &msg, &mut client, &mut server);
+                check(("server-to-client", bits, key_exch), seq, &msg, &mut server, &mut client);
             }
         }
     }
