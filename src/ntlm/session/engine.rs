@@ -94,7 +94,7 @@ impl KeySource {
 /// A key not derived yet (its [`KeySource`]) or derived. Deriving replaces the source, so a
 /// direction that has been used holds its own key and no longer the ExportedSessionKey (from
 /// which the other direction's keys, and whatever a protocol above derives, would follow).
-pub(super) enum Lazy<K> {
+enum Lazy<K> {
     Source(KeySource),
     Key(K),
 }
