@@ -3,9 +3,9 @@
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::Zeroizing;
 
-use crate::ntlm::crypto::NtHash;
+use crate::ntlm::crypto::{NtHash, ResponseKey, ntowf_v2};
 
 /// Credentials shared by a credentials handle and the contexts made from it: an `Arc` where
 /// the target has pointer-sized atomics, else a `Box` (cloning it copies the credentials,
@@ -47,19 +47,38 @@ impl fmt::Debug for Identity {
     }
 }
 
-/// The secret half of a credential.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-enum Secret {
-    Password(String),
-    NtHash(NtHash),
+/// The secret half of a credential, with the keys NTLM derives from it alone.
+///
+/// Both keys are computed once, when the credentials are made: NTOWFv2 depends on the
+/// password (or hash), the user and the domain only, so every handshake made with these
+/// credentials would otherwise repeat an MD4 and an HMAC-MD5 over the same input (about 7%
+/// of a raw NTLMv2 handshake's instructions, client and server together; BENCHMARKS.md).
+/// Windows keeps the one-way functions rather than the password for the same reason.
+#[derive(Clone)]
+struct Keys {
+    /// The password, when these credentials were made from one: kept for
+    /// [`Credentials::password_value`] (legacy LM responses need it).
+    password: Option<Zeroizing<String>>,
+    /// NTOWFv1: MD4(UNICODE(password)), or the hash given.
+    nt_hash: NtHash,
+    /// NTOWFv2 (MS-NLMP 3.3.2) for the identity's user and domain: ResponseKeyNT.
+    response_key: ResponseKey,
+}
+
+impl Keys {
+    fn new(identity: &Identity, password: Option<&str>, nt_hash: NtHash) -> Self {
+        let response_key = ntowf_v2(&nt_hash, &identity.user, &identity.domain);
+        Self { password: password.map(|p| Zeroizing::new(p.to_string())), nt_hash, response_key }
+    }
 }
 
 /// Credentials for the client side of a handshake.
 ///
-/// `Debug` never prints the password or hash, and both are wiped on drop.
+/// `Debug` never prints the password or hash, and both are wiped on drop, with the keys
+/// derived from them (NTOWFv1 and NTOWFv2, computed once when the credentials are made).
 #[derive(Clone)]
 pub struct Credentials {
-    inner: Option<(Identity, Secret)>,
+    inner: Option<(Identity, Keys)>,
 }
 
 impl Credentials {
@@ -67,23 +86,23 @@ impl Credentials {
     /// `user@domain` (a UPN, sent whole with an empty domain, as Windows does), or a plain
     /// name (empty domain).
     pub fn password(user: &str, password: &str) -> Self {
-        Self::with_secret(user, Secret::Password(password.to_string()))
+        Self::with_secret(user, Some(password), NtHash::from_password(password))
     }
 
     /// Password credentials with the domain given separately.
     pub fn password_in_domain(domain: &str, user: &str, password: &str) -> Self {
-        Self::with_parts(domain, user, Secret::Password(password.to_string()))
+        Self::with_parts(domain, user, Some(password), NtHash::from_password(password))
     }
 
     /// Pass-the-hash credentials: the NT hash (NTOWFv1) instead of the password.
     /// `user` is parsed as in [`Credentials::password`].
     pub fn nt_hash(user: &str, hash: NtHash) -> Self {
-        Self::with_secret(user, Secret::NtHash(hash))
+        Self::with_secret(user, None, hash)
     }
 
     /// Pass-the-hash credentials with the domain given separately.
     pub fn nt_hash_in_domain(domain: &str, user: &str, hash: NtHash) -> Self {
-        Self::with_parts(domain, user, Secret::NtHash(hash))
+        Self::with_parts(domain, user, None, hash)
     }
 
     /// Anonymous credentials (MS-NLMP 3.1.5.1.2: empty user, no NT response, Z(1) LM
@@ -92,20 +111,21 @@ impl Credentials {
         Self { inner: None }
     }
 
-    fn with_secret(user: &str, secret: Secret) -> Self {
+    fn with_secret(user: &str, password: Option<&str>, nt_hash: NtHash) -> Self {
         match user.split_once('\\') {
-            Some((domain, user)) => Self::with_parts(domain, user, secret),
-            None => Self::with_parts("", user, secret),
+            Some((domain, user)) => Self::with_parts(domain, user, password, nt_hash),
+            None => Self::with_parts("", user, password, nt_hash),
         }
     }
 
-    fn with_parts(domain: &str, user: &str, secret: Secret) -> Self {
+    fn with_parts(domain: &str, user: &str, password: Option<&str>, nt_hash: NtHash) -> Self {
         let identity = Identity {
             user: user.to_string(),
             domain: domain.to_string(),
             workstation: String::new(),
         };
-        Self { inner: Some((identity, secret)) }
+        let keys = Keys::new(&identity, password, nt_hash);
+        Self { inner: Some((identity, keys)) }
     }
 
     /// Whether these are anonymous credentials.
@@ -118,20 +138,20 @@ impl Credentials {
         self.inner.as_ref().map(|(id, _)| id.clone()).unwrap_or_default()
     }
 
-    /// The NT hash, computed from the password if needed; `None` for anonymous.
+    /// The NT hash (NTOWFv1: from the password, or as given); `None` for anonymous.
     pub fn nt_hash_value(&self) -> Option<NtHash> {
-        self.inner.as_ref().map(|(_, secret)| match secret {
-            Secret::Password(p) => NtHash::from_password(p),
-            Secret::NtHash(h) => h.clone(),
-        })
+        self.inner.as_ref().map(|(_, keys)| keys.nt_hash.clone())
+    }
+
+    /// NTOWFv2 (MS-NLMP 3.3.2) for these credentials' user and domain, computed when they
+    /// were made; `None` for anonymous.
+    pub(crate) fn response_key(&self) -> Option<&ResponseKey> {
+        self.inner.as_ref().map(|(_, keys)| &keys.response_key)
     }
 
     /// The password, if these credentials hold one (needed only by legacy LM responses).
     pub fn password_value(&self) -> Option<&str> {
-        match self.inner.as_ref() {
-            Some((_, Secret::Password(p))) => Some(p),
-            _ => None,
-        }
+        self.inner.as_ref().and_then(|(_, keys)| keys.password.as_deref().map(String::as_str))
     }
 }
 
@@ -139,10 +159,12 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             None => f.write_str("Credentials(anonymous)"),
-            Some((id, Secret::Password(_))) => {
+            Some((id, Keys { password: Some(_), .. })) => {
                 write!(f, "Credentials({id:?}, password: <redacted>)")
             }
-            Some((id, Secret::NtHash(_))) => write!(f, "Credentials({id:?}, nt hash: <redacted>)"),
+            Some((id, Keys { password: None, .. })) => {
+                write!(f, "Credentials({id:?}, nt hash: <redacted>)")
+            }
         }
     }
 }
@@ -161,6 +183,40 @@ mod tests {
         let c = Credentials::password("alice", "pw");
         assert_eq!(c.identity().domain, "");
         assert!(Credentials::anonymous().identity().is_anonymous());
+    }
+
+    /// The NTOWFv2 the credentials keep is MS-NLMP 4.2.4.1.1's, for the user and domain as
+    /// the credentials split them, whether made from the password or its hash.
+    #[test]
+    fn response_key_is_ntowf_v2_of_the_identity() {
+        let expected = [
+            0x0c, 0x86, 0x8a, 0x40, 0x3b, 0xfd, 0x7a, 0x93, 0xa3, 0x00, 0x1e, 0xf2, 0x2e, 0xf0,
+            0x2e, 0x3f,
+        ];
+        let made = [
+            Credentials::password("Domain\\User", "Password"),
+            Credentials::password_in_domain("Domain", "User", "Password"),
+            Credentials::nt_hash("Domain\\User", NtHash::from_password("Password")),
+            Credentials::nt_hash_in_domain("Domain", "User", NtHash::from_password("Password")),
+        ];
+        for c in &made {
+            assert_eq!(c.response_key().unwrap().as_bytes(), &expected, "{c:?}");
+        }
+        // The domain is part of the key: a UPN (empty domain) gives another.
+        let upn = Credentials::password("User@Domain", "Password");
+        assert_eq!(
+            upn.response_key().unwrap(),
+            &ntowf_v2(&NtHash::from_password("Password"), "User@Domain", "")
+        );
+        assert_ne!(upn.response_key().unwrap().as_bytes(), &expected);
+        assert!(Credentials::anonymous().response_key().is_none());
+    }
+
+    #[test]
+    fn password_value_only_for_password_credentials() {
+        assert_eq!(Credentials::password("u", "hunter2").password_value(), Some("hunter2"));
+        assert_eq!(Credentials::nt_hash("u", NtHash::from_password("x")).password_value(), None);
+        assert_eq!(Credentials::anonymous().password_value(), None);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sspi_proto::ntlm::crypto::{
-    self, Direction, HmacMd5, NtHash, Rc4, SessionKey, hmac_md5_keyed, seal_key, sign_key,
+    self, Direction, HmacMd5, NtHash, Rc4, ResponseKey, SessionKey, hmac_md5_keyed, seal_key,
+    sign_key,
 };
 use sspi_proto::ntlm::messages::{AuthenticateMessage, ChallengeMessage, zero_mic};
 use sspi_proto::ntlm::server::{CredentialAnswer, ServerStep};
@@ -272,6 +273,8 @@ pub struct FloorInputs {
     pub encrypted_key: [u8; 16],
     pub flags: NegotiateFlags,
     pub nt_hash: NtHash,
+    /// The client's NTOWFv2, computed once, as its credentials compute it once.
+    pub response_key: ResponseKey,
 }
 
 impl FloorInputs {
@@ -302,18 +305,20 @@ impl FloorInputs {
             encrypted_key: auth.encrypted_random_session_key.as_slice().try_into().unwrap(),
             flags,
             nt_hash: NtHash::from_password(PASSWORD),
+            response_key: crypto::ntowf_v2(&NtHash::from_password(PASSWORD), USER, DOMAIN),
         }
     }
 
-    /// The client's unavoidable crypto: NTOWFv1 and NTOWFv2 from the password, NTProofStr,
-    /// the session base key, RC4 of the exported session key, the MIC. Sessions derive
-    /// SIGNKEY and SEALKEY when first used (since 2026-11-26, second change of the day), so a
-    /// raw NTLM handshake does not, and neither does its floor.
+    /// The client's unavoidable crypto: NTProofStr, the session base key, RC4 of the
+    /// exported session key, the MIC. NTOWFv1 and NTOWFv2 depend on the credentials alone,
+    /// which compute them once when made (since 2026-11-26, third change of the day), so
+    /// neither a handshake nor its floor does. Sessions derive SIGNKEY and SEALKEY when
+    /// first used (the second change of that day), so a raw NTLM handshake does not, and
+    /// neither does its floor.
     pub fn client_floor(&self) {
-        let nt_hash = NtHash::from_password(black_box(PASSWORD));
-        let key = crypto::ntowf_v2(&nt_hash, black_box(USER), black_box(DOMAIN));
-        let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
-        let kxkey = crypto::session_base_key_v2(&key, &proof);
+        let key = black_box(&self.response_key);
+        let proof = crypto::nt_proof_str(key, &self.server_challenge, &self.blob);
+        let kxkey = crypto::session_base_key_v2(key, &proof);
         black_box(crypto::encrypt_session_key(&kxkey, &self.exported).unwrap());
         black_box(crypto::mic(
             &self.exported,

@@ -340,7 +340,8 @@ impl ClientContext {
         // Act.
         let mut identity = self.creds.identity();
         identity.workstation = self.config.workstation.clone().unwrap_or_default();
-        let Some(nt_hash) = self.creds.nt_hash_value() else {
+        // NTOWFv2, computed when the credentials were made (`Credentials` keeps it).
+        let Some(key) = self.creds.response_key() else {
             return self.anonymous(flags, identity);
         };
         let mut client_challenge = [0u8; 8];
@@ -349,11 +350,10 @@ impl ClientContext {
         // MS-NLMP 3.1.5.1.2: with a server timestamp, use it, send a MIC, and send Z(24)
         // instead of the LMv2 response.
         let send_mic = server_time.is_some();
-        let key = crypto::ntowf_v2(&nt_hash, &identity.user, &identity.domain);
         let lm_response = if send_mic {
             [0u8; 24]
         } else {
-            crypto::lmv2_response(&key, &challenge.server_challenge, &client_challenge)
+            crypto::lmv2_response(key, &challenge.server_challenge, &client_challenge)
         };
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
         // Encoded once, with a zero NTProofStr, session key and MIC, each filled in where it
@@ -381,8 +381,8 @@ impl ClientContext {
                     self.write_blob_av_pairs(w, &target_info, send_mic)
                 })
             })?;
-        let proof = fill_proof(&mut encoded, &key, &challenge.server_challenge)?;
-        let key_exchange_key = crypto::session_base_key_v2(&key, &proof);
+        let proof = fill_proof(&mut encoded, key, &challenge.server_challenge)?;
+        let key_exchange_key = crypto::session_base_key_v2(key, &proof);
         let exported = if key_exch {
             let mut random = [0u8; 16];
             rng.fill_bytes(&mut random);
