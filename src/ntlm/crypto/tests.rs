@@ -305,6 +305,50 @@ fn rc4_rfc_6229_keystreams() {
     assert_eq!(ks.to_vec(), hex("9ac7cc9a609d1ef7b2932899cde41b97"));
 }
 
+/// The textbook RC4 (a byte state, the key index wrapping by `%`), as a reference.
+fn reference_rc4(key: &[u8], len: usize) -> Vec<u8> {
+    let mut s: Vec<u8> = (0..=255).collect();
+    let mut j = 0u8;
+    for i in 0..256 {
+        j = j.wrapping_add(s[i]).wrapping_add(key[i % key.len()]);
+        s.swap(i, usize::from(j));
+    }
+    let (mut i, mut j) = (0u8, 0u8);
+    (0..len)
+        .map(|_| {
+            i = i.wrapping_add(1);
+            j = j.wrapping_add(s[usize::from(i)]);
+            s.swap(usize::from(i), usize::from(j));
+            s[usize::from(s[usize::from(i)].wrapping_add(s[usize::from(j)]))]
+        })
+        .collect()
+}
+
+/// Every key length schedules as the textbook algorithm does: 16 bytes and the lengths
+/// repeated to 16 (1, 2, 4, 8) take `schedule_16`, the others the general loop.
+#[test]
+fn rc4_every_key_length_matches_the_reference() {
+    for len in 1..=256usize {
+        let key: Vec<u8> =
+            (0..len).map(|k| (k as u8).wrapping_mul(151).wrapping_add(len as u8)).collect();
+        let mut ks = [0u8; 40];
+        Rc4::new(&key).unwrap().apply(&mut ks);
+        assert_eq!(ks.to_vec(), reference_rc4(&key, 40), "key length {len}");
+        let mut boxed = Rc4::boxed_unkeyed();
+        boxed.rekey(&key).unwrap();
+        let mut again = [0u8; 40];
+        boxed.apply(&mut again);
+        assert_eq!(again, ks, "rekey in place, key length {len}");
+    }
+    let key = hex("0102030405060708090a0b0c0d0e0f10");
+    assert_eq!(
+        rc4_session_key(&SessionKey::from_bytes(key.clone().try_into().unwrap()), &[0; 16])
+            .unwrap()
+            .to_vec(),
+        reference_rc4(&key, 16)
+    );
+}
+
 /// An exported keystream continues exactly where the original stands.
 #[test]
 fn rc4_state_round_trip() {
