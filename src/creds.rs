@@ -5,7 +5,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::ntlm::crypto::{NtHash, ResponseKey, ntowf_v2};
+use crate::ntlm::crypto::{NtHash, ResponseMac, ntowf_v2};
 
 /// Credentials shared by a credentials handle and the contexts made from it: an `Arc` where
 /// the target has pointer-sized atomics, else a `Box` (cloning it copies the credentials,
@@ -49,11 +49,12 @@ impl fmt::Debug for Identity {
 
 /// The secret half of a credential, with the keys NTLM derives from it alone.
 ///
-/// Both keys are computed once, when the credentials are made: NTOWFv2 depends on the
-/// password (or hash), the user and the domain only, so every handshake made with these
-/// credentials would otherwise repeat an MD4 and an HMAC-MD5 over the same input (about 7%
-/// of a raw NTLMv2 handshake's instructions, client and server together; BENCHMARKS.md).
-/// Windows keeps the one-way functions rather than the password for the same reason.
+/// Both are computed once, when the credentials are made: NTOWFv2 depends on the password
+/// (or hash), the user and the domain only, so every handshake made with these credentials
+/// would otherwise repeat an MD4 and an HMAC-MD5 over the same input (about 7% of a raw
+/// NTLMv2 handshake's instructions, client and server together; BENCHMARKS.md), then key
+/// HMAC-MD5 with it again for NTProofStr and the session base key. Windows keeps the
+/// one-way functions rather than the password for the same reason.
 #[derive(Clone)]
 struct Keys {
     /// The password, when these credentials were made from one: kept for
@@ -61,14 +62,15 @@ struct Keys {
     password: Option<Zeroizing<String>>,
     /// NTOWFv1: MD4(UNICODE(password)), or the hash given.
     nt_hash: NtHash,
-    /// NTOWFv2 (MS-NLMP 3.3.2) for the identity's user and domain: ResponseKeyNT.
-    response_key: ResponseKey,
+    /// NTOWFv2 (MS-NLMP 3.3.2) for the identity's user and domain, ResponseKeyNT, keyed
+    /// into HMAC-MD5.
+    response_mac: ResponseMac,
 }
 
 impl Keys {
     fn new(identity: &Identity, password: Option<&str>, nt_hash: NtHash) -> Self {
-        let response_key = ntowf_v2(&nt_hash, &identity.user, &identity.domain);
-        Self { password: password.map(|p| Zeroizing::new(p.to_string())), nt_hash, response_key }
+        let response_mac = ResponseMac::new(&ntowf_v2(&nt_hash, &identity.user, &identity.domain));
+        Self { password: password.map(|p| Zeroizing::new(p.to_string())), nt_hash, response_mac }
     }
 }
 
@@ -143,10 +145,10 @@ impl Credentials {
         self.inner.as_ref().map(|(_, keys)| keys.nt_hash.clone())
     }
 
-    /// NTOWFv2 (MS-NLMP 3.3.2) for these credentials' user and domain, computed when they
-    /// were made; `None` for anonymous.
-    pub(crate) fn response_key(&self) -> Option<&ResponseKey> {
-        self.inner.as_ref().map(|(_, keys)| &keys.response_key)
+    /// NTOWFv2 (MS-NLMP 3.3.2) for these credentials' user and domain, keyed into HMAC-MD5
+    /// when they were made; `None` for anonymous.
+    pub(crate) fn response_mac(&self) -> Option<&ResponseMac> {
+        self.inner.as_ref().map(|(_, keys)| &keys.response_mac)
     }
 
     /// The password, if these credentials hold one (needed only by legacy LM responses).
@@ -186,13 +188,25 @@ mod tests {
     }
 
     /// The NTOWFv2 the credentials keep is MS-NLMP 4.2.4.1.1's, for the user and domain as
-    /// the credentials split them, whether made from the password or its hash.
+    /// the credentials split them, whether made from the password or its hash: its keyed
+    /// state gives that key's NTProofStr, session base key and LMv2 response (4.2.4.2).
     #[test]
-    fn response_key_is_ntowf_v2_of_the_identity() {
-        let expected = [
+    fn response_mac_is_keyed_with_ntowf_v2_of_the_identity() {
+        use crate::ntlm::crypto::{ResponseKey, lmv2_response, nt_proof_str, session_base_key_v2};
+        let expected = ResponseKey::from_bytes([
             0x0c, 0x86, 0x8a, 0x40, 0x3b, 0xfd, 0x7a, 0x93, 0xa3, 0x00, 0x1e, 0xf2, 0x2e, 0xf0,
             0x2e, 0x3f,
-        ];
+        ]);
+        let (server_challenge, client_challenge) = ([1, 2, 3, 4, 5, 6, 7, 8], [0xaa; 8]);
+        let blob = [0x5a; 40];
+        let same_as = |c: &Credentials, key: &ResponseKey| {
+            let mac = c.response_mac().unwrap();
+            let proof = mac.nt_proof_str(&server_challenge, &blob);
+            proof == nt_proof_str(key, &server_challenge, &blob)
+                && mac.session_base_key(&proof) == session_base_key_v2(key, &proof)
+                && mac.lmv2_response(&server_challenge, &client_challenge)
+                    == lmv2_response(key, &server_challenge, &client_challenge)
+        };
         let made = [
             Credentials::password("Domain\\User", "Password"),
             Credentials::password_in_domain("Domain", "User", "Password"),
@@ -200,16 +214,13 @@ mod tests {
             Credentials::nt_hash_in_domain("Domain", "User", NtHash::from_password("Password")),
         ];
         for c in &made {
-            assert_eq!(c.response_key().unwrap().as_bytes(), &expected, "{c:?}");
+            assert!(same_as(c, &expected), "{c:?}");
         }
         // The domain is part of the key: a UPN (empty domain) gives another.
         let upn = Credentials::password("User@Domain", "Password");
-        assert_eq!(
-            upn.response_key().unwrap(),
-            &ntowf_v2(&NtHash::from_password("Password"), "User@Domain", "")
-        );
-        assert_ne!(upn.response_key().unwrap().as_bytes(), &expected);
-        assert!(Credentials::anonymous().response_key().is_none());
+        assert!(same_as(&upn, &ntowf_v2(&NtHash::from_password("Password"), "User@Domain", "")));
+        assert!(!same_as(&upn, &expected));
+        assert!(Credentials::anonymous().response_mac().is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use sspi_proto::ntlm::crypto::{
-    self, Direction, HmacMd5, NtHash, Rc4, ResponseKey, SessionKey, hmac_md5_keyed, seal_key,
+    self, Direction, HmacMd5, NtHash, Rc4, ResponseMac, SessionKey, hmac_md5_keyed, seal_key,
     sign_key,
 };
 use sspi_proto::ntlm::messages::{AuthenticateMessage, ChallengeMessage, zero_mic};
@@ -273,8 +273,8 @@ pub struct FloorInputs {
     pub encrypted_key: [u8; 16],
     pub flags: NegotiateFlags,
     pub nt_hash: NtHash,
-    /// The client's NTOWFv2, computed once, as its credentials compute it once.
-    pub response_key: ResponseKey,
+    /// The client's NTOWFv2 keyed into HMAC-MD5, once, as its credentials do.
+    pub response_mac: ResponseMac,
 }
 
 impl FloorInputs {
@@ -305,20 +305,24 @@ impl FloorInputs {
             encrypted_key: auth.encrypted_random_session_key.as_slice().try_into().unwrap(),
             flags,
             nt_hash: NtHash::from_password(PASSWORD),
-            response_key: crypto::ntowf_v2(&NtHash::from_password(PASSWORD), USER, DOMAIN),
+            response_mac: ResponseMac::new(&crypto::ntowf_v2(
+                &NtHash::from_password(PASSWORD),
+                USER,
+                DOMAIN,
+            )),
         }
     }
 
     /// The client's unavoidable crypto: NTProofStr, the session base key, RC4 of the
     /// exported session key, the MIC. NTOWFv1 and NTOWFv2 depend on the credentials alone,
-    /// which compute them once when made (since 2026-11-26, third change of the day), so
-    /// neither a handshake nor its floor does. Sessions derive SIGNKEY and SEALKEY when
-    /// first used (the second change of that day), so a raw NTLM handshake does not, and
-    /// neither does its floor.
+    /// which compute them (and key HMAC-MD5 with NTOWFv2) once when made (since 2026-11-26,
+    /// third change of the day), so neither a handshake nor its floor does. Sessions derive
+    /// SIGNKEY and SEALKEY when first used (the second change of that day), so a raw NTLM
+    /// handshake does not, and neither does its floor.
     pub fn client_floor(&self) {
-        let key = black_box(&self.response_key);
-        let proof = crypto::nt_proof_str(key, &self.server_challenge, &self.blob);
-        let kxkey = crypto::session_base_key_v2(key, &proof);
+        let mac = black_box(&self.response_mac);
+        let proof = mac.nt_proof_str(&self.server_challenge, &self.blob);
+        let kxkey = mac.session_base_key(&proof);
         black_box(crypto::encrypt_session_key(&kxkey, &self.exported).unwrap());
         black_box(crypto::mic(
             &self.exported,
@@ -332,8 +336,10 @@ impl FloorInputs {
     /// encrypted session key, the MIC.
     pub fn server_floor(&self) {
         let key = crypto::ntowf_v2(black_box(&self.nt_hash), black_box(USER), black_box(DOMAIN));
-        let proof = crypto::nt_proof_str(&key, &self.server_challenge, &self.blob);
-        let kxkey = crypto::session_base_key_v2(&key, &proof);
+        // Keyed once for both, as the server does.
+        let mac = ResponseMac::new(&key);
+        let proof = mac.nt_proof_str(&self.server_challenge, &self.blob);
+        let kxkey = mac.session_base_key(&proof);
         black_box(crypto::decrypt_session_key(&kxkey, &self.encrypted_key).unwrap());
         black_box(crypto::mic(
             &self.exported,

@@ -340,8 +340,8 @@ impl ClientContext {
         // Act.
         let mut identity = self.creds.identity();
         identity.workstation = self.config.workstation.clone().unwrap_or_default();
-        // NTOWFv2, computed when the credentials were made (`Credentials` keeps it).
-        let Some(key) = self.creds.response_key() else {
+        // NTOWFv2, computed and keyed into HMAC-MD5 when the credentials were made.
+        let Some(key) = self.creds.response_mac() else {
             return self.anonymous(flags, identity);
         };
         let mut client_challenge = [0u8; 8];
@@ -353,7 +353,7 @@ impl ClientContext {
         let lm_response = if send_mic {
             [0u8; 24]
         } else {
-            crypto::lmv2_response(key, &challenge.server_challenge, &client_challenge)
+            key.lmv2_response(&challenge.server_challenge, &client_challenge)
         };
         let key_exch = flags.contains(NegotiateFlags::KEY_EXCH);
         // Encoded once, with a zero NTProofStr, session key and MIC, each filled in where it
@@ -382,7 +382,7 @@ impl ClientContext {
                 })
             })?;
         let proof = fill_proof(&mut encoded, key, &challenge.server_challenge)?;
-        let key_exchange_key = crypto::session_base_key_v2(key, &proof);
+        let key_exchange_key = key.session_base_key(&proof);
         let exported = if key_exch {
             let mut random = [0u8; 16];
             rng.fill_bytes(&mut random);
@@ -532,14 +532,14 @@ const NTLMV2_RESPONSE_SLACK: usize = 84;
 /// returns it.
 fn fill_proof(
     encoded: &mut Encoded,
-    key: &crypto::ResponseKey,
+    key: &crypto::ResponseMac,
     server_challenge: &[u8; 8],
 ) -> Result<[u8; PROOF_LEN]> {
     let response = field_mut(&mut encoded.token, encoded.nt.clone())?;
     let (slot, blob) = response
         .split_at_mut_checked(PROOF_LEN)
         .ok_or(Error::new(ErrorKind::InternalError, "NTLMv2 response shorter than NTProofStr"))?;
-    let proof = crypto::nt_proof_str(key, server_challenge, blob);
+    let proof = key.nt_proof_str(server_challenge, blob);
     slot.copy_from_slice(&proof);
     Ok(proof)
 }

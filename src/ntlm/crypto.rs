@@ -217,10 +217,67 @@ pub fn ntowf_v2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
     ResponseKey(mac.finalize().into_bytes().into())
 }
 
+/// ResponseKeyNT (NTOWFv2) keyed into HMAC-MD5 once: NTProofStr, the SessionBaseKey and the
+/// LMv2 response (MS-NLMP 3.3.2) are each an HMAC_MD5 under it, and keying costs two MD5
+/// block compressions, so one keyed state serves them all. Wiped on drop; `Debug` is
+/// redacted.
+#[derive(Clone)]
+pub struct ResponseMac(HmacMd5);
+
+impl ResponseMac {
+    /// Keys HMAC-MD5 with ResponseKeyNT.
+    pub fn new(key: &ResponseKey) -> Self {
+        Self(hmac_md5_keyed(key.as_bytes()))
+    }
+
+    /// HMAC_MD5(ResponseKeyNT, concatenation of `parts`).
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 16] {
+        let mut mac = self.0.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// NTProofStr: HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), where `temp` is the
+    /// NTLMv2 client challenge blob exactly as sent.
+    pub fn nt_proof_str(&self, server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
+        self.mac(&[server_challenge, blob])
+    }
+
+    /// SessionBaseKey for NTLMv2: HMAC_MD5(ResponseKeyNT, NTProofStr). For NTLMv2 the
+    /// KeyExchangeKey equals it (MS-NLMP 3.4.5.1).
+    pub fn session_base_key(&self, nt_proof_str: &[u8; 16]) -> SessionKey {
+        SessionKey(self.mac(&[nt_proof_str]))
+    }
+
+    /// The LMv2 response: HMAC_MD5(ResponseKeyLM, ServerChallenge ‖ ClientChallenge) ‖
+    /// ClientChallenge (ResponseKeyLM equals ResponseKeyNT).
+    pub fn lmv2_response(
+        &self,
+        server_challenge: &[u8; 8],
+        client_challenge: &[u8; 8],
+    ) -> [u8; 24] {
+        let mac = self.mac(&[server_challenge, client_challenge]);
+        let mut out = [0u8; 24];
+        for (dst, src) in out.iter_mut().zip(mac.iter().chain(client_challenge)) {
+            *dst = *src;
+        }
+        out
+    }
+}
+
+impl fmt::Debug for ResponseMac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResponseMac(<redacted>)")
+    }
+}
+
 /// NTProofStr (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), where
-/// `temp` is the NTLMv2 client challenge blob exactly as sent.
+/// `temp` is the NTLMv2 client challenge blob exactly as sent. [`ResponseMac`] keys once
+/// for this and the session base key.
 pub fn nt_proof_str(key: &ResponseKey, server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
-    hmac_md5(key.as_bytes(), &[server_challenge, blob])
+    ResponseMac::new(key).nt_proof_str(server_challenge, blob)
 }
 
 /// The NTLMv2 NtChallengeResponse: NTProofStr ‖ temp.
@@ -239,18 +296,13 @@ pub fn lmv2_response(
     server_challenge: &[u8; 8],
     client_challenge: &[u8; 8],
 ) -> [u8; 24] {
-    let mac = hmac_md5(key.as_bytes(), &[server_challenge, client_challenge]);
-    let mut out = [0u8; 24];
-    for (dst, src) in out.iter_mut().zip(mac.iter().chain(client_challenge)) {
-        *dst = *src;
-    }
-    out
+    ResponseMac::new(key).lmv2_response(server_challenge, client_challenge)
 }
 
 /// SessionBaseKey for NTLMv2 (MS-NLMP 3.3.2): HMAC_MD5(ResponseKeyNT, NTProofStr). For
 /// NTLMv2 the KeyExchangeKey equals it (MS-NLMP 3.4.5.1).
 pub fn session_base_key_v2(key: &ResponseKey, nt_proof_str: &[u8; 16]) -> SessionKey {
-    SessionKey(hmac_md5(key.as_bytes(), &[nt_proof_str]))
+    ResponseMac::new(key).session_base_key(nt_proof_str)
 }
 
 /// RC4 with a one-shot key over a 16-byte value: encrypts (or decrypts) the exported
@@ -604,7 +656,7 @@ impl Rc4 {
 
     /// The RC4 key-scheduling loop over indices 0..=255 for a 16-byte key (or one repeated
     /// to 16 bytes): the key index is `i mod 16`, with neither a wrap test nor a bounds
-    /// check (18 instructions a step fell to 11; BENCHMARKS.md).
+    /// check (18 instructions a step fell to 10; BENCHMARKS.md).
     #[inline(always)]
     fn schedule_16(s: &mut [u32; 256], key: &[u8; 16]) {
         let mut j = 0u8;

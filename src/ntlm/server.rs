@@ -585,10 +585,11 @@ impl ServerContext {
         // the candidates), and the NIL-domain retry need not run after a success.
         let candidates = hashes.iter().flat_map(|h| domains.iter().flatten().map(move |d| (h, d)));
         for (hash, domain) in candidates {
-            let key = crypto::ntowf_v2(hash, user, domain);
-            let proof = crypto::nt_proof_str(&key, &r.pending.server_challenge, v2.blob.raw);
+            // Keyed once, for NTProofStr and (on a match) the session base key.
+            let key = crypto::ResponseMac::new(&crypto::ntowf_v2(hash, user, domain));
+            let proof = key.nt_proof_str(&r.pending.server_challenge, v2.blob.raw);
             if crypto::ct_eq(&proof, &v2.nt_proof_str) {
-                return Some(crypto::session_base_key_v2(&key, &proof));
+                return Some(key.session_base_key(&proof));
             }
         }
         None
