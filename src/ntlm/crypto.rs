@@ -267,6 +267,16 @@ impl ResponseMac {
     }
 }
 
+// What `HmacMd5` holds, its inner and outer MD5 states and its block buffer, is wiped on
+// drop (the `zeroize` feature of `md-5` and `digest`), and so are the keyed states of a
+// `ResponseMac` or a session's `Signer`; `Hmac` itself carries no `ZeroizeOnDrop` marker, so
+// this checks its parts, and stops compiling if that ever changes.
+const _: () = {
+    const fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+    wiped_on_drop::<md5::block_api::Md5Core>();
+    wiped_on_drop::<hmac::digest::block_api::Buffer<hmac::block_api::HmacCore<Md5>>>();
+};
+
 impl fmt::Debug for ResponseMac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ResponseMac(<redacted>)")
