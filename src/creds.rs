@@ -1,11 +1,12 @@
 //! Credentials: password, NT hash (pass-the-hash) or anonymous; zeroized on drop.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use core::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::ntlm::crypto::{NtHash, ResponseMac, ntowf_v2};
+use crate::ntlm::crypto::{NtHash, ResponseMac, ntowf_v2, wipe};
 
 /// Credentials shared by a credentials handle and the contexts made from it: an `Arc` where
 /// the target has pointer-sized atomics, else a `Box` (cloning it copies the credentials,
@@ -49,16 +50,19 @@ impl fmt::Debug for Identity {
 
 /// The secret half of a credential, with the keys NTLM derives from it alone.
 ///
-/// Both are computed once, when the credentials are made: NTOWFv2 depends on the password
-/// (or hash), the user and the domain only, so every handshake made with these credentials
-/// would otherwise repeat an MD4 and an HMAC-MD5 over the same input (about 7% of a raw
-/// NTLMv2 handshake's instructions, client and server together; BENCHMARKS.md), then key
-/// HMAC-MD5 with it again for NTProofStr and the session base key. Windows keeps the
-/// one-way functions rather than the password for the same reason.
+/// Both keys are computed once, when the credentials are made: NTOWFv2 depends on the
+/// password (or hash), the user and the domain only, so every handshake made with these
+/// credentials would otherwise repeat an MD4 and an HMAC-MD5 over the same input, then key
+/// HMAC-MD5 with it for NTProofStr and the session base key (together about 9,000 of a raw
+/// NTLMv2 handshake's 62,000 instructions, client and server; BENCHMARKS.md).
+///
+/// Boxed, and made in its box: moving or cloning [`Credentials`] (into a credentials
+/// handle, an `Arc`, a context) moves a pointer, never the hash or the keyed state, so the
+/// one copy that lives on is the one wiped on drop.
 #[derive(Clone)]
 struct Keys {
-    /// The password, when these credentials were made from one: kept for
-    /// [`Credentials::password_value`] (legacy LM responses need it).
+    /// The password, when these credentials were made from one: returned by
+    /// [`Credentials::password_value`].
     password: Option<Zeroizing<String>>,
     /// NTOWFv1: MD4(UNICODE(password)), or the hash given.
     nt_hash: NtHash,
@@ -67,11 +71,51 @@ struct Keys {
     response_mac: ResponseMac,
 }
 
+/// What credentials are made from: a password, or its NT hash.
+#[derive(Clone, Copy)]
+enum Secret<'a> {
+    Password(&'a str),
+    NtHash(&'a NtHash),
+}
+
 impl Keys {
-    fn new(identity: &Identity, password: Option<&str>, nt_hash: NtHash) -> Self {
-        let response_mac = ResponseMac::new(&ntowf_v2(&nt_hash, &identity.user, &identity.domain));
-        Self { password: password.map(|p| Zeroizing::new(p.to_string())), nt_hash, response_mac }
+    /// The keys of `secret` for `identity`, in their box; then the stack the derivation
+    /// used is overwritten.
+    fn boxed(identity: &Identity, secret: Secret<'_>) -> Box<Self> {
+        let keys = Self::derive(identity, secret);
+        wipe_stack_below();
+        keys
     }
+
+    /// Out of line, so that every intermediate value (the UTF-16 password, MD4 and HMAC
+    /// states returned through frames, the box's contents before they are moved in) lies in
+    /// frames below the caller's, which [`wipe_stack_below`] then overwrites.
+    #[inline(never)]
+    fn derive(identity: &Identity, secret: Secret<'_>) -> Box<Self> {
+        let (password, nt_hash) = match secret {
+            Secret::Password(p) => (Some(Zeroizing::new(p.to_string())), NtHash::from_password(p)),
+            Secret::NtHash(h) => (None, h.clone()),
+        };
+        // Wiped on drop.
+        let response_key = ntowf_v2(&nt_hash, &identity.user, &identity.domain);
+        Box::new(Self { password, nt_hash, response_mac: ResponseMac::new(&response_key) })
+    }
+}
+
+/// How much stack [`wipe_stack_below`] overwrites: several times what deriving the keys
+/// uses (an MD4 and two HMAC-MD5 states, a few 64-byte blocks, the `Keys` value).
+const DERIVATION_STACK: usize = 4096;
+
+/// Overwrites the stack just below the caller's frame, where the frames of a call it just
+/// returned from lay: the copies of the NT hash and of the keyed HMAC-MD5 state that values
+/// returned by value leave there (Rust moves copy, and a moved-from value is never dropped,
+/// so never wiped). Best effort, as the compiler places frames; `tests/stack_residue.rs`
+/// scans the stack after making credentials. The long-lived copy is the one in the box.
+#[inline(never)]
+fn wipe_stack_below() {
+    let mut area = [0u8; DERIVATION_STACK];
+    wipe(&mut area);
+    core::hint::black_box(&area);
 }
 
 /// Credentials for the client side of a handshake.
@@ -80,7 +124,7 @@ impl Keys {
 /// derived from them (NTOWFv1 and NTOWFv2, computed once when the credentials are made).
 #[derive(Clone)]
 pub struct Credentials {
-    inner: Option<(Identity, Keys)>,
+    inner: Option<(Identity, Box<Keys>)>,
 }
 
 impl Credentials {
@@ -88,23 +132,23 @@ impl Credentials {
     /// `user@domain` (a UPN, sent whole with an empty domain, as Windows does), or a plain
     /// name (empty domain).
     pub fn password(user: &str, password: &str) -> Self {
-        Self::with_secret(user, Some(password), NtHash::from_password(password))
+        Self::with_secret(user, Secret::Password(password))
     }
 
     /// Password credentials with the domain given separately.
     pub fn password_in_domain(domain: &str, user: &str, password: &str) -> Self {
-        Self::with_parts(domain, user, Some(password), NtHash::from_password(password))
+        Self::with_parts(domain, user, Secret::Password(password))
     }
 
     /// Pass-the-hash credentials: the NT hash (NTOWFv1) instead of the password.
     /// `user` is parsed as in [`Credentials::password`].
     pub fn nt_hash(user: &str, hash: NtHash) -> Self {
-        Self::with_secret(user, None, hash)
+        Self::with_secret(user, Secret::NtHash(&hash))
     }
 
     /// Pass-the-hash credentials with the domain given separately.
     pub fn nt_hash_in_domain(domain: &str, user: &str, hash: NtHash) -> Self {
-        Self::with_parts(domain, user, None, hash)
+        Self::with_parts(domain, user, Secret::NtHash(&hash))
     }
 
     /// Anonymous credentials (MS-NLMP 3.1.5.1.2: empty user, no NT response, Z(1) LM
@@ -113,20 +157,20 @@ impl Credentials {
         Self { inner: None }
     }
 
-    fn with_secret(user: &str, password: Option<&str>, nt_hash: NtHash) -> Self {
+    fn with_secret(user: &str, secret: Secret<'_>) -> Self {
         match user.split_once('\\') {
-            Some((domain, user)) => Self::with_parts(domain, user, password, nt_hash),
-            None => Self::with_parts("", user, password, nt_hash),
+            Some((domain, user)) => Self::with_parts(domain, user, secret),
+            None => Self::with_parts("", user, secret),
         }
     }
 
-    fn with_parts(domain: &str, user: &str, password: Option<&str>, nt_hash: NtHash) -> Self {
+    fn with_parts(domain: &str, user: &str, secret: Secret<'_>) -> Self {
         let identity = Identity {
             user: user.to_string(),
             domain: domain.to_string(),
             workstation: String::new(),
         };
-        let keys = Keys::new(&identity, password, nt_hash);
+        let keys = Keys::boxed(&identity, secret);
         Self { inner: Some((identity, keys)) }
     }
 
@@ -151,7 +195,7 @@ impl Credentials {
         self.inner.as_ref().map(|(_, keys)| &keys.response_mac)
     }
 
-    /// The password, if these credentials hold one (needed only by legacy LM responses).
+    /// The password, if these credentials were made from one.
     pub fn password_value(&self) -> Option<&str> {
         self.inner.as_ref().and_then(|(_, keys)| keys.password.as_deref().map(String::as_str))
     }
@@ -161,12 +205,10 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             None => f.write_str("Credentials(anonymous)"),
-            Some((id, Keys { password: Some(_), .. })) => {
+            Some((id, keys)) if keys.password.is_some() => {
                 write!(f, "Credentials({id:?}, password: <redacted>)")
             }
-            Some((id, Keys { password: None, .. })) => {
-                write!(f, "Credentials({id:?}, nt hash: <redacted>)")
-            }
+            Some((id, _)) => write!(f, "Credentials({id:?}, nt hash: <redacted>)"),
         }
     }
 }

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::header::{header_value, parse_challenges};
 use super::{DEFAULT_MAX_LEGS, HttpError, Scheme, count_leg};
-use crate::creds::Credentials;
+use crate::creds::{Credentials, SharedCredentials};
 use crate::rand::Random;
 use crate::sspi::{ClientContext, ClientOptions, CredentialUse, CredentialsHandle, Step};
 use crate::time::FileTime;
@@ -27,7 +27,9 @@ pub enum Completion {
 
 enum State {
     /// No 401 seen yet: the scheme is not chosen, so no context exists.
-    Idle(Box<(Credentials, ClientOptions)>),
+    /// The credentials are shared with the handle made when the scheme is chosen: the keys
+    /// are never copied.
+    Idle(Box<(SharedCredentials, ClientOptions)>),
     Handshake {
         scheme: Scheme,
         ctx: ClientContext,
@@ -112,7 +114,7 @@ impl HttpAuthClient {
     /// bindings under HTTPS (Extended Protection).
     pub fn new(credentials: Credentials, options: ClientOptions) -> Self {
         Self {
-            state: State::Idle(Box::new((credentials, options))),
+            state: State::Idle(Box::new((SharedCredentials::new(credentials), options))),
             schemes: alloc::vec![Scheme::Negotiate, Scheme::Ntlm],
             legs: 0,
             max_legs: DEFAULT_MAX_LEGS,
@@ -206,7 +208,7 @@ impl HttpAuthClient {
                     .ok_or(HttpError::UnsupportedScheme)?;
                 let token = token_for(offers, scheme)?;
                 let (creds, options) = &**pending;
-                let handle = CredentialsHandle::acquire(
+                let handle = CredentialsHandle::shared(
                     scheme.package(),
                     CredentialUse::Outbound,
                     Some(creds.clone()),

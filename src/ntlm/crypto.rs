@@ -1,7 +1,8 @@
 //! NTLM cryptography (MS-NLMP 3.3, 3.4): pure functions over typed, zeroizing keys.
 //!
 //! Nothing here keeps state between calls except [`Rc4`], the one stream cipher whose
-//! keystream position is part of the protocol. Every function is checked against the
+//! keystream position is part of the protocol (and [`ResponseMac`], a keyed HMAC-MD5 state
+//! that only ever clones itself). Every function is checked against the
 //! MS-NLMP §4.2 vectors in its unit tests.
 
 use alloc::vec::Vec;
@@ -276,6 +277,8 @@ const _: () = {
     wiped_on_drop::<md5::block_api::Md5Core>();
     wiped_on_drop::<hmac::digest::block_api::Buffer<hmac::block_api::HmacCore<Md5>>>();
 };
+
+impl ZeroizeOnDrop for ResponseMac {}
 
 impl fmt::Debug for ResponseMac {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -556,17 +559,17 @@ pub(crate) fn check_key(key: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `key` repeated to 16 bytes when its length divides 16 (1, 2, 4 or 8 bytes): RC4 walks
-/// the key cyclically, so this schedules exactly as `key` does.
-fn repeated_to_16(key: &[u8]) -> Option<[u8; 16]> {
+/// Writes `key` repeated into `out` and returns `true` when its length divides 16 (1, 2, 4
+/// or 8 bytes): RC4 walks the key cyclically, so `out` schedules exactly as `key` does.
+/// Into the caller's buffer, which wipes it, rather than returned (a copy left behind).
+fn repeat_to_16(key: &[u8], out: &mut [u8; 16]) -> bool {
     if !matches!(key.len(), 1 | 2 | 4 | 8) {
-        return None;
+        return false;
     }
-    let mut out = [0u8; 16];
     for (dst, src) in out.iter_mut().zip(key.iter().cycle()) {
         *dst = *src;
     }
-    Some(out)
+    true
 }
 
 /// An RC4 keystream whose position is carried across messages, as NTLM sealing needs.
@@ -612,7 +615,7 @@ zeroize_on_drop!(Rc4);
 
 impl Rc4 {
     /// Keys a new keystream (the RC4 key-scheduling algorithm). RC4 keys are 1 to 256
-    /// bytes; NTLM uses 5 to 16. Any other length is an `InternalError`: keys come from
+    /// bytes; NTLM uses 8 (SEALKEY without ESS) and 16. Any other length is an `InternalError`: keys come from
     /// this crate's own derivations, never from the wire.
     pub fn new(key: &[u8]) -> Result<Self> {
         let mut rc4 = Self::unkeyed();
@@ -652,13 +655,15 @@ impl Rc4 {
         // schedule over the key repeated to 16 bytes, where the key index is `i mod 16`.
         match <&[u8; 16]>::try_from(key) {
             Ok(key) => Self::schedule_16(&mut self.s, key),
-            Err(_) => match repeated_to_16(key) {
-                Some(mut key) => {
-                    Self::schedule_16(&mut self.s, &key);
-                    wipe(&mut key);
+            Err(_) => {
+                let mut repeated = [0u8; 16];
+                if repeat_to_16(key, &mut repeated) {
+                    Self::schedule_16(&mut self.s, &repeated);
+                    wipe(&mut repeated);
+                } else {
+                    Self::schedule(&mut self.s, key);
                 }
-                None => Self::schedule(&mut self.s, key),
-            },
+            }
         }
         (self.i, self.j, self.since_key) = (0, 0, 0);
         Ok(())

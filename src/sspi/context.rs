@@ -65,10 +65,20 @@ impl CredentialsHandle {
         usage: CredentialUse,
         creds: Option<Credentials>,
     ) -> Result<Self> {
+        Self::shared(package, usage, creds.map(SharedCredentials::new))
+    }
+
+    /// [`acquire`](Self::acquire) with credentials already shared: another handle's, or a
+    /// client's that makes a handle per package it ends up using (`http`), without a copy.
+    pub(crate) fn shared(
+        package: Package,
+        usage: CredentialUse,
+        creds: Option<SharedCredentials>,
+    ) -> Result<Self> {
         if usage != CredentialUse::Inbound && creds.is_none() {
             return Err(Error::new(ErrorKind::NoCredentials, "outbound use needs credentials"));
         }
-        Ok(Self { package, usage, creds: creds.map(SharedCredentials::new) })
+        Ok(Self { package, usage, creds })
     }
 
     /// The package these credentials are for.
