@@ -56,9 +56,11 @@ impl fmt::Debug for Identity {
 /// HMAC-MD5 with it for NTProofStr and the session base key (together about 9,000 of a raw
 /// NTLMv2 handshake's 62,000 instructions, client and server; BENCHMARKS.md).
 ///
-/// Boxed, and made in its box: moving or cloning [`Credentials`] (into a credentials
-/// handle, an `Arc`, a context) moves a pointer, never the hash or the keyed state, so the
-/// one copy that lives on is the one wiped on drop.
+/// Boxed: moving [`Credentials`] (into a credentials handle, an `Arc`, a context) moves a
+/// pointer, never the hash or the keyed state, and the copies that deriving them leaves on
+/// the stack are overwritten ([`wipe_stack_below`]), so the one copy that lives on is the
+/// one wiped on drop. Cloning `Credentials` copies the keys into a new block; contexts
+/// share one handle's credentials instead.
 #[derive(Clone)]
 struct Keys {
     /// The password, when these credentials were made from one: returned by
