@@ -32,11 +32,20 @@ impl Beside for Nothing {
     fn byte<const N: usize>(&mut self) {}
 }
 
-/// RC4 over a 64-byte chunk, one byte per MD5 step.
+/// RC4 over a 64-byte chunk, one keystream byte per MD5 step, XORed into the chunk eight
+/// bytes at a time.
+///
+/// The keystream is gathered in a register and applied with one 8-byte read-modify-write
+/// per eight steps. XORing each byte into the chunk as it came (64 single-byte
+/// read-modify-writes per block beside RC4's own stores to its state) made the stitched
+/// path 2.8 times slower than the two passes run apart on AMD Zen 5: 490 µs against 104 µs
+/// now for one 64 KiB SEAL (BENCHMARKS.md).
 struct Rc4Chunk<'a> {
     s: &'a mut [u32; 256],
     i: u8,
     j: u8,
+    /// Keystream bytes of the current eight, in little-endian order.
+    ks: u64,
     chunk: &'a mut [u8; 64],
 }
 
@@ -44,8 +53,14 @@ impl Beside for Rc4Chunk<'_> {
     #[inline(always)]
     fn byte<const N: usize>(&mut self) {
         let k = Rc4::prga(self.s, &mut self.i, &mut self.j);
-        if let Some(b) = self.chunk.get_mut(N) {
-            *b ^= k;
+        // N is a constant of each step: the shift, the test and the slice fold away.
+        self.ks |= u64::from(k) << ((N & 7) << 3);
+        if N & 7 == 7 {
+            let word = self.chunk.get_mut(N & !7..).and_then(|w| w.first_chunk_mut::<8>());
+            if let Some(word) = word {
+                *word = (u64::from_le_bytes(*word) ^ self.ks).to_le_bytes();
+            }
+            self.ks = 0;
         }
     }
 }
@@ -281,7 +296,7 @@ pub(crate) fn hmac_md5_rc4(
         let hashed: &[u8; 64] = hashed.and_then(|h| h.try_into().ok()).unwrap_or(&block);
         match encrypted.and_then(|c| <&mut [u8; 64]>::try_from(c).ok()) {
             Some(chunk) => {
-                let mut side = Rc4Chunk { s: &mut rc4.s, i, j, chunk };
+                let mut side = Rc4Chunk { s: &mut rc4.s, i, j, ks: 0, chunk };
                 compress(&mut state, hashed, &mut side);
                 (i, j) = (side.i, side.j);
             }
