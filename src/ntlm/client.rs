@@ -383,11 +383,24 @@ impl ClientContext {
             })?;
         let proof = fill_proof(&mut encoded, key, &challenge.server_challenge)?;
         let key_exchange_key = key.session_base_key(&proof);
+        let mut mic_in_progress = None;
         let exported = if key_exch {
             let mut random = [0u8; 16];
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
-            let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
+            let encrypted = if send_mic {
+                // The MIC's key is known from here: its first blocks run beside the RC4 key
+                // schedule that encrypts the session key.
+                let (encrypted, mic) = crypto::encrypt_session_key_starting_mic(
+                    &key_exchange_key,
+                    &exported,
+                    &[negotiate, challenge_bytes],
+                );
+                mic_in_progress = Some(mic);
+                encrypted
+            } else {
+                crypto::encrypt_session_key(&key_exchange_key, &exported)?
+            };
             let slot: &mut [u8; 16] = field_mut(&mut encoded.token, encoded.session_key)?
                 .try_into()
                 .map_err(|_| Error::new(ErrorKind::InternalError, "session key field length"))?;
@@ -398,7 +411,10 @@ impl ClientContext {
         };
         let mut token = encoded.token;
         if send_mic {
-            let mic = crypto::mic(&exported, negotiate, challenge_bytes, &token);
+            let mic = match mic_in_progress {
+                Some(mic) => mic.finish(&token),
+                None => crypto::mic(&exported, negotiate, challenge_bytes, &token),
+            };
             set_mic(&mut token, &mic)?;
         }
         // What both sides agreed on: the server's view is CHALLENGE ∩ AUTHENTICATE too.

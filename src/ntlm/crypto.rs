@@ -334,6 +334,41 @@ pub fn encrypt_session_key(kxkey: &SessionKey, exported: &SessionKey) -> Result<
     rc4_session_key(kxkey, exported.as_bytes())
 }
 
+/// [`encrypt_session_key`], and the MIC's HMAC-MD5 under `exported` started over
+/// `mic_prefix` (NEGOTIATE ‖ CHALLENGE): the client's two computations that do not depend
+/// on each other, run side by side. The RC4 key schedule and MD5 are each bound by the
+/// latency of one chain, so together they take about as long as the key schedule alone
+/// (BENCHMARKS.md). [`MicInProgress::finish`] completes the MIC over AUTHENTICATE.
+pub(crate) fn encrypt_session_key_starting_mic(
+    kxkey: &SessionKey,
+    exported: &SessionKey,
+    mic_prefix: &[&[u8]],
+) -> ([u8; 16], MicInProgress) {
+    let mut out = *exported.as_bytes();
+    // Keyed where it lies, like `rc4_session_key`.
+    let mut rc4 = Rc4::unkeyed();
+    let mac = stitch::rekey_beside_hmac(&mut rc4, kxkey.as_bytes(), exported.as_bytes(), mic_prefix);
+    rc4.apply(&mut out);
+    (out, MicInProgress(mac))
+}
+
+/// A MIC (HMAC-MD5 under ExportedSessionKey) that has absorbed NEGOTIATE ‖ CHALLENGE.
+pub(crate) struct MicInProgress(stitch::HmacMd5Stream);
+
+impl MicInProgress {
+    /// The MIC, over the prefix and then `authenticate_zero_mic`: [`mic`]'s value.
+    pub(crate) fn finish(mut self, authenticate_zero_mic: &[u8]) -> [u8; 16] {
+        self.0.update(authenticate_zero_mic);
+        self.0.finish()
+    }
+}
+
+impl fmt::Debug for MicInProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MicInProgress(<redacted>)")
+    }
+}
+
 /// ExportedSessionKey = RC4K(KeyExchangeKey, EncryptedRandomSessionKey).
 pub fn decrypt_session_key(kxkey: &SessionKey, encrypted: &[u8; 16]) -> Result<SessionKey> {
     rc4_session_key(kxkey, encrypted).map(SessionKey)

@@ -155,19 +155,44 @@ impl Rc4 {
     #[inline(always)]
     fn schedule_16(s: &mut [u32; 256], key: &[u8; 16]) {
         let mut j = 0u8;
-        for i in 0..256usize {
-            let si = s.get(i).copied().unwrap_or_default();
-            let k = key.get(i & 15).copied().unwrap_or_default();
-            j = j.wrapping_add(si as u8).wrapping_add(k);
-            let jj = usize::from(j);
-            let sj = s.get(jj).copied().unwrap_or_default();
-            if let Some(slot) = s.get_mut(i) {
-                *slot = sj;
-            }
-            if let Some(slot) = s.get_mut(jj) {
-                *slot = si;
-            }
+        for i in 0..=255u8 {
+            Self::schedule_step(s, key, i, &mut j);
         }
+    }
+
+    /// Step `i` of the key-scheduling loop for a 16-byte key: j += S[i] + key[i mod 16],
+    /// then S[i] and S[j] swap. Shared with the stitched schedule of `crypto::stitch`, which
+    /// runs these steps between the steps of an MD5 compression.
+    #[inline(always)]
+    pub(super) fn schedule_step(s: &mut [u32; 256], key: &[u8; 16], i: u8, j: &mut u8) {
+        let i = usize::from(i);
+        let si = s.get(i).copied().unwrap_or_default();
+        let k = key.get(i & 15).copied().unwrap_or_default();
+        *j = j.wrapping_add(si as u8).wrapping_add(k);
+        let jj = usize::from(*j);
+        let sj = s.get(jj).copied().unwrap_or_default();
+        if let Some(slot) = s.get_mut(i) {
+            *slot = sj;
+        }
+        if let Some(slot) = s.get_mut(jj) {
+            *slot = si;
+        }
+    }
+
+    /// Starts a key schedule that the caller runs step by step ([`schedule_step`] for
+    /// `i` = 0..=255 in order, then [`end_schedule`]): S back to the identity.
+    ///
+    /// [`schedule_step`]: Self::schedule_step
+    /// [`end_schedule`]: Self::end_schedule
+    pub(super) fn begin_schedule(&mut self) {
+        self.s = IDENTITY;
+    }
+
+    /// Ends a key schedule run step by step: the keystream starts, as after [`rekey`].
+    ///
+    /// [`rekey`]: Self::rekey
+    pub(super) fn end_schedule(&mut self) {
+        (self.i, self.j, self.since_key) = (0, 0, 0);
     }
 
     /// The key-scheduling loop for any key length (1 to 256 bytes): a plain counter and a

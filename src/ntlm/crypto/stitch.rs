@@ -65,6 +65,33 @@ impl Beside for Rc4Chunk<'_> {
     }
 }
 
+/// The RC4 key schedule of a 16-byte key, one of its 256 steps per MD5 step until it is
+/// done, then nothing.
+struct KeySchedule<'a> {
+    s: &'a mut [u32; 256],
+    key: &'a [u8; 16],
+    /// The next step, or `None` once step 255 has run.
+    next: Option<u8>,
+    j: u8,
+}
+
+impl KeySchedule<'_> {
+    #[inline(always)]
+    fn step(&mut self) {
+        if let Some(i) = self.next {
+            Rc4::schedule_step(self.s, self.key, i, &mut self.j);
+            self.next = i.checked_add(1);
+        }
+    }
+}
+
+impl Beside for KeySchedule<'_> {
+    #[inline(always)]
+    fn byte<const N: usize>(&mut self) {
+        self.step();
+    }
+}
+
 /// The MD5 compression function over one 64-byte block, with one step of `beside` after
 /// each of its 64 steps. The message words are read from the block where they are needed
 /// (the loads compile to plain 32-bit loads): no copy of them is made that would have to be
@@ -202,6 +229,160 @@ impl HmacMd5Key {
     }
 }
 
+/// HMAC-MD5 partway through its message: the inner chaining value after the whole blocks
+/// absorbed so far, the block in progress, and the outer chaining value to finish with.
+pub(crate) struct HmacMd5Stream {
+    inner: [u32; 4],
+    outer: [u32; 4],
+    block: [u8; 64],
+    /// Bytes of `block` in use (always < 64 between calls).
+    filled: usize,
+    /// Message bytes absorbed, the key block not counted.
+    length: u64,
+}
+
+impl Zeroize for HmacMd5Stream {
+    fn zeroize(&mut self) {
+        wipe(&mut self.inner);
+        wipe(&mut self.outer);
+        wipe(&mut self.block);
+        self.filled = 0;
+        self.length = 0;
+    }
+}
+
+zeroize_on_drop!(HmacMd5Stream);
+
+impl HmacMd5Stream {
+    /// Keyed with `key` (RFC 2104: its two padded key blocks), `beside` running alongside.
+    fn keyed<B: Beside>(key: &[u8; 16], beside: &mut B) -> Self {
+        let mut pads = [[0x36u8; 64], [0x5c; 64]];
+        for pad in &mut pads {
+            for (b, k) in pad.iter_mut().zip(key) {
+                *b ^= k;
+            }
+        }
+        let [inner_pad, outer_pad] = &pads;
+        let (mut inner, mut outer) = (IV, IV);
+        compress(&mut inner, inner_pad, beside);
+        compress(&mut outer, outer_pad, beside);
+        for pad in &mut pads {
+            wipe(pad);
+        }
+        Self { inner, outer, block: [0; 64], filled: 0, length: 0 }
+    }
+
+    /// Absorbs `data`, with `beside` running alongside each block compressed.
+    fn update_with<B: Beside>(&mut self, mut data: &[u8], beside: &mut B) {
+        self.length = self.length.wrapping_add(data.len() as u64);
+        if self.filled > 0 {
+            let take = data.len().min(64usize.saturating_sub(self.filled));
+            let (head, rest) = data.split_at(take);
+            set_bytes(&mut self.block, self.filled, head);
+            self.filled = self.filled.saturating_add(take);
+            data = rest;
+            if self.filled < 64 {
+                return;
+            }
+            compress(&mut self.inner, &self.block, beside);
+            self.filled = 0;
+        }
+        let mut blocks = data.chunks_exact(64);
+        for block in blocks.by_ref() {
+            compress(&mut self.inner, block.try_into().unwrap_or(&[0; 64]), beside);
+        }
+        let rest = blocks.remainder();
+        set_bytes(&mut self.block, 0, rest);
+        self.filled = rest.len();
+    }
+
+    /// Absorbs `data`.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.update_with(data, &mut Nothing);
+    }
+
+    /// The MAC of everything absorbed.
+    pub(crate) fn finish(self) -> [u8; 16] {
+        let mut inner = self.inner;
+        let tail = self.block.get(..self.filled).unwrap_or_default();
+        pad_final(&mut inner, tail, self.length.saturating_add(64));
+        let mac = outer_digest(self.outer, &inner);
+        wipe(&mut inner);
+        mac
+    }
+}
+
+/// Absorbs the last bytes of a message (`tail`, fewer than 64) and MD5's padding for a
+/// message of `message_len` bytes in all: one or two compressions.
+fn pad_final(state: &mut [u32; 4], tail: &[u8], message_len: u64) {
+    let mut last = [0u8; 128];
+    set_bytes_128(&mut last, tail);
+    let used = tail.len().min(63);
+    if let Some(b) = last.get_mut(used) {
+        *b = 0x80;
+    }
+    let end: usize = if used < 56 { 64 } else { 128 };
+    let bits = message_len.saturating_mul(8).to_le_bytes();
+    if let Some(dst) = last.get_mut(end.saturating_sub(8)..end) {
+        dst.copy_from_slice(&bits);
+    }
+    for block in last.get(..end).unwrap_or_default().chunks_exact(64) {
+        compress(state, block.try_into().unwrap_or(&[0; 64]), &mut Nothing);
+    }
+    wipe(&mut last);
+}
+
+/// `src` (at most 128 bytes) at the start of `dst`.
+fn set_bytes_128(dst: &mut [u8; 128], src: &[u8]) {
+    let n = src.len().min(128);
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
+        d.copy_from_slice(s);
+    }
+}
+
+/// HMAC's outer hash: MD5(K ⊕ opad ‖ inner digest), one block from the kept chaining value.
+fn outer_digest(outer_chain: [u32; 4], inner: &[u32; 4]) -> [u8; 16] {
+    let mut outer = [0u8; 64];
+    for (dst, src) in outer.iter_mut().zip(inner.iter().flat_map(|w| w.to_le_bytes())) {
+        *dst = src;
+    }
+    outer[16] = 0x80;
+    outer[56..].copy_from_slice(&((64u64 + 16) * 8).to_le_bytes());
+    let mut mac = outer_chain;
+    compress(&mut mac, &outer, &mut Nothing);
+    let mut out = [0u8; 16];
+    for (dst, src) in out.iter_mut().zip(mac.iter().flat_map(|w| w.to_le_bytes())) {
+        *dst = src;
+    }
+    wipe(&mut outer);
+    out
+}
+
+/// Keys `rc4` with the 16-byte `rc4_key` while HMAC-MD5 is keyed with `mac_key` and absorbs
+/// `parts`: two computations that do not depend on each other, each bound by the latency
+/// of its own chain (RC4's `j` through the state, MD5's additions), run step for step side
+/// by side. Returns the MAC in progress; `rc4` is keyed exactly as by
+/// [`Rc4::rekey`]`(rc4_key)`.
+pub(crate) fn rekey_beside_hmac(
+    rc4: &mut Rc4,
+    rc4_key: &[u8; 16],
+    mac_key: &[u8; 16],
+    parts: &[&[u8]],
+) -> HmacMd5Stream {
+    rc4.begin_schedule();
+    let mut schedule = KeySchedule { s: &mut rc4.s, key: rc4_key, next: Some(0), j: 0 };
+    let mut mac = HmacMd5Stream::keyed(mac_key, &mut schedule);
+    for part in parts {
+        mac.update_with(part, &mut schedule);
+    }
+    // Fewer than four blocks of MD5 leave steps of the schedule to run alone.
+    while schedule.next.is_some() {
+        schedule.step();
+    }
+    rc4.end_schedule();
+    mac
+}
+
 /// Which way the message goes through RC4: the MAC always covers the plaintext.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direction {
@@ -308,56 +489,22 @@ pub(crate) fn hmac_md5_rc4(
     }
     // The tail (fewer than 64 bytes of the MAC input) and MD5 padding, in one or two blocks.
     let tail = span(blocks);
-    // Seal encrypts it below, after copying; Unseal decrypted it beside the last block (or
+    // Seal encrypts it below, after hashing; Unseal decrypted it beside the last block (or
     // before the loop when there was none).
-    let mut last = [0u8; 128];
+    let mut last = [0u8; 64];
     let prefix: &[u8] = if blocks == 0 { &seq.to_le_bytes() } else { &[] };
-    let mut used = 0usize;
-    for (dst, src) in
-        last.iter_mut().zip(prefix.iter().chain(data.get(tail.clone()).unwrap_or_default()))
-    {
-        *dst = *src;
-        used = used.saturating_add(1);
-    }
+    set_bytes(&mut last, 0, prefix);
+    set_bytes(&mut last, prefix.len(), data.get(tail.clone()).unwrap_or_default());
+    let tail_len = prefix.len().saturating_add(tail.len()).min(63);
+    pad_final(&mut state, last.get(..tail_len).unwrap_or_default(), (len as u64).saturating_add(64 + 4));
     if direction == Direction::Seal {
         rc4_range(&mut rc4.s, data.get_mut(tail), &mut i, &mut j);
     }
-    if let Some(b) = last.get_mut(used) {
-        *b = 0x80;
-    }
-    let bits = (data.len() as u64).saturating_add(64 + 4).saturating_mul(8);
-    let end: usize = if used < 56 { 64 } else { 128 };
-    for (dst, src) in last
-        .get_mut(end.saturating_sub(8)..end)
-        .unwrap_or_default()
-        .iter_mut()
-        .zip(bits.to_le_bytes())
-    {
-        *dst = src;
-    }
-    for half in last.get(..end).unwrap_or_default().chunks_exact(64) {
-        let half: &[u8; 64] = half.try_into().unwrap_or(&[0; 64]);
-        compress(&mut state, half, &mut Nothing);
-    }
     (rc4.i, rc4.j) = (i, j);
     rc4.produced(data.len());
-
-    // Outer hash: MD5(K ⊕ opad ‖ inner digest), one block from the kept chaining value.
-    let mut outer = [0u8; 64];
-    for (dst, src) in outer.iter_mut().zip(state.iter().flat_map(|w| w.to_le_bytes())) {
-        *dst = src;
-    }
-    outer[16] = 0x80;
-    outer[56..].copy_from_slice(&((64u64 + 16) * 8).to_le_bytes());
-    let mut mac = key.outer;
-    compress(&mut mac, &outer, &mut Nothing);
-    let mut out = [0u8; 16];
-    for (dst, src) in out.iter_mut().zip(mac.iter().flat_map(|w| w.to_le_bytes())) {
-        *dst = src;
-    }
+    let out = outer_digest(key.outer, &state);
     wipe(&mut block);
     wipe(&mut last);
-    wipe(&mut outer);
     wipe(&mut state);
     out
 }
