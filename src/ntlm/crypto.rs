@@ -347,7 +347,8 @@ pub(crate) fn encrypt_session_key_starting_mic(
     let mut out = *exported.as_bytes();
     // Keyed where it lies, like `rc4_session_key`.
     let mut rc4 = Rc4::unkeyed();
-    let mac = stitch::rekey_beside_hmac(&mut rc4, kxkey.as_bytes(), exported.as_bytes(), mic_prefix);
+    let mac =
+        stitch::rekey_beside_hmac(&mut rc4, kxkey.as_bytes(), exported.as_bytes(), mic_prefix);
     rc4.apply(&mut out);
     (out, MicInProgress(mac))
 }

@@ -496,7 +496,11 @@ pub(crate) fn hmac_md5_rc4(
     set_bytes(&mut last, 0, prefix);
     set_bytes(&mut last, prefix.len(), data.get(tail.clone()).unwrap_or_default());
     let tail_len = prefix.len().saturating_add(tail.len()).min(63);
-    pad_final(&mut state, last.get(..tail_len).unwrap_or_default(), (len as u64).saturating_add(64 + 4));
+    pad_final(
+        &mut state,
+        last.get(..tail_len).unwrap_or_default(),
+        (len as u64).saturating_add(64 + 4),
+    );
     if direction == Direction::Seal {
         rc4_range(&mut rc4.s, data.get_mut(tail), &mut i, &mut j);
     }
@@ -589,6 +593,35 @@ mod tests {
                 assert_eq!(rc4.rewind(), reachable, "rewind, length {len}, skip {skip}");
                 let expected = if reachable { keyed } else { before };
                 assert_eq!(*rc4.export_state(), expected, "rewound, length {len}, skip {skip}");
+            }
+        }
+    }
+
+    /// The schedule run beside HMAC-MD5 keys RC4 exactly as `rekey` does, and the MAC it
+    /// starts ends as `hmac_md5` over the same bytes, however they are split: prefixes
+    /// from none to more than the schedule's four blocks, the rest fed in pieces.
+    #[test]
+    fn rekey_beside_hmac_matches_rekey_and_hmac_md5() {
+        let rc4_key: [u8; 16] = bytes(1, 16).try_into().unwrap();
+        let mac_key: [u8; 16] = bytes(2, 16).try_into().unwrap();
+        let mut keyed = Rc4::new(&rc4_key).unwrap();
+        let mut expected_stream = [0u8; 32];
+        keyed.apply(&mut expected_stream);
+        for prefix_len in (0..=300).step_by(7).chain([63, 64, 65, 127, 128, 192, 256, 257]) {
+            let prefix = bytes(prefix_len as u64 + 3, prefix_len);
+            let (first, second) = prefix.split_at(prefix_len / 3);
+            for rest_len in [0usize, 1, 55, 56, 63, 64, 200, 431] {
+                let rest = bytes(rest_len as u64 + 5, rest_len);
+                let mut rc4 = Rc4::unkeyed();
+                let mut mac = rekey_beside_hmac(&mut rc4, &rc4_key, &mac_key, &[first, second]);
+                let mut stream = [0u8; 32];
+                rc4.apply(&mut stream);
+                assert_eq!(stream, expected_stream, "keystream, prefix {prefix_len}");
+                let (a, b) = rest.split_at(rest_len / 2);
+                mac.update(a);
+                mac.update(b);
+                let expected = hmac_md5(&mac_key, &[&prefix, &rest]);
+                assert_eq!(mac.finish(), expected, "prefix {prefix_len}, rest {rest_len}");
             }
         }
     }
