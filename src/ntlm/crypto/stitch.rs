@@ -92,6 +92,106 @@ impl Beside for KeySchedule<'_> {
     }
 }
 
+/// RFC 1321 §3.4, step by step: the message word each step adds, its rotation and its
+/// constant (the integer part of 2^32 · |sin(step + 1)|).
+const STEPS: [(usize, u32, u32); 64] = [
+    (0, 7, 0xd76a_a478),
+    (1, 12, 0xe8c7_b756),
+    (2, 17, 0x2420_70db),
+    (3, 22, 0xc1bd_ceee),
+    (4, 7, 0xf57c_0faf),
+    (5, 12, 0x4787_c62a),
+    (6, 17, 0xa830_4613),
+    (7, 22, 0xfd46_9501),
+    (8, 7, 0x6980_98d8),
+    (9, 12, 0x8b44_f7af),
+    (10, 17, 0xffff_5bb1),
+    (11, 22, 0x895c_d7be),
+    (12, 7, 0x6b90_1122),
+    (13, 12, 0xfd98_7193),
+    (14, 17, 0xa679_438e),
+    (15, 22, 0x49b4_0821),
+    (1, 5, 0xf61e_2562),
+    (6, 9, 0xc040_b340),
+    (11, 14, 0x265e_5a51),
+    (0, 20, 0xe9b6_c7aa),
+    (5, 5, 0xd62f_105d),
+    (10, 9, 0x0244_1453),
+    (15, 14, 0xd8a1_e681),
+    (4, 20, 0xe7d3_fbc8),
+    (9, 5, 0x21e1_cde6),
+    (14, 9, 0xc337_07d6),
+    (3, 14, 0xf4d5_0d87),
+    (8, 20, 0x455a_14ed),
+    (13, 5, 0xa9e3_e905),
+    (2, 9, 0xfcef_a3f8),
+    (7, 14, 0x676f_02d9),
+    (12, 20, 0x8d2a_4c8a),
+    (5, 4, 0xfffa_3942),
+    (8, 11, 0x8771_f681),
+    (11, 16, 0x6d9d_6122),
+    (14, 23, 0xfde5_380c),
+    (1, 4, 0xa4be_ea44),
+    (4, 11, 0x4bde_cfa9),
+    (7, 16, 0xf6bb_4b60),
+    (10, 23, 0xbebf_bc70),
+    (13, 4, 0x289b_7ec6),
+    (0, 11, 0xeaa1_27fa),
+    (3, 16, 0xd4ef_3085),
+    (6, 23, 0x0488_1d05),
+    (9, 4, 0xd9d4_d039),
+    (12, 11, 0xe6db_99e5),
+    (15, 16, 0x1fa2_7cf8),
+    (2, 23, 0xc4ac_5665),
+    (0, 6, 0xf429_2244),
+    (7, 10, 0x432a_ff97),
+    (14, 15, 0xab94_23a7),
+    (5, 21, 0xfc93_a039),
+    (12, 6, 0x655b_59c3),
+    (3, 10, 0x8f0c_cc92),
+    (10, 15, 0xffef_f47d),
+    (1, 21, 0x8584_5dd1),
+    (8, 6, 0x6fa8_7e4f),
+    (15, 10, 0xfe2c_e6e0),
+    (6, 15, 0xa301_4314),
+    (13, 21, 0x4e08_11a1),
+    (4, 6, 0xf753_7e82),
+    (11, 10, 0xbd3a_f235),
+    (2, 15, 0x2ad7_d2bb),
+    (9, 21, 0xeb86_d391),
+];
+
+/// Step `N` of an MD5 compression: `a` takes its new value from `b`, `c`, `d` and the
+/// step's word of `block`. `N` is a constant wherever this is called, so the round
+/// function, the table entry and the word's offset fold away.
+#[inline(always)]
+fn md5_step<const N: usize>(a: &mut u32, b: u32, c: u32, d: u32, block: &[u8; 64]) {
+    let (k, s, t) = STEPS.get(N).copied().unwrap_or_default();
+    let f = match N / 16 {
+        0 => d ^ (b & (c ^ d)),
+        // (b & d) | (c & !d), with the OR as an addition (the two never share a bit): two
+        // operations after `b` is known instead of three for c ^ (d & (b ^ c)).
+        1 => (b & d).wrapping_add(c & !d),
+        2 => b ^ c ^ d,
+        _ => c ^ (b | !d),
+    };
+    *a = a
+        .wrapping_add(f)
+        .wrapping_add(word(block, k))
+        .wrapping_add(t)
+        .rotate_left(s)
+        .wrapping_add(b);
+}
+
+/// Little-endian word `k` of a 64-byte block (`k` < 16 and constant where it is called, so
+/// the range check folds away).
+#[inline(always)]
+fn word(block: &[u8; 64], k: usize) -> u32 {
+    let at = k.saturating_mul(4);
+    let bytes = block.get(at..at.saturating_add(4)).and_then(|b| <[u8; 4]>::try_from(b).ok());
+    u32::from_le_bytes(bytes.unwrap_or_default())
+}
+
 /// The MD5 compression function over one 64-byte block, with one step of `beside` after
 /// each of its 64 steps. The message words are read from the block where they are needed
 /// (the loads compile to plain 32-bit loads): no copy of them is made that would have to be
@@ -100,103 +200,38 @@ impl Beside for KeySchedule<'_> {
 #[inline(always)]
 fn compress<B: Beside>(state: &mut [u32; 4], block: &[u8; 64], beside: &mut B) {
     let [mut a, mut b, mut c, mut d] = *state;
-    macro_rules! step {
-        ($f:expr, $a:ident, $b:ident, $c:ident, $d:ident, $k:literal, $s:literal, $t:literal, $n:literal) => {
-            $a = $a
-                .wrapping_add($f($b, $c, $d))
-                .wrapping_add(word::<$k>(block))
-                .wrapping_add($t)
-                .rotate_left($s)
-                .wrapping_add($b);
+    // Four steps: each updates the next of a, d, c, b in turn.
+    macro_rules! four {
+        ($n:literal) => {
+            md5_step::<$n>(&mut a, b, c, d, block);
             beside.byte::<$n>();
+            md5_step::<{ $n + 1 }>(&mut d, a, b, c, block);
+            beside.byte::<{ $n + 1 }>();
+            md5_step::<{ $n + 2 }>(&mut c, d, a, b, block);
+            beside.byte::<{ $n + 2 }>();
+            md5_step::<{ $n + 3 }>(&mut b, c, d, a, block);
+            beside.byte::<{ $n + 3 }>();
         };
     }
-    let f = |b: u32, c: u32, d: u32| d ^ (b & (c ^ d));
-    // (b & d) | (c & !d), with the OR as an addition (the two never share a bit): two
-    // operations after `b` is known instead of three for c ^ (d & (b ^ c)).
-    let g = |b: u32, c: u32, d: u32| (b & d).wrapping_add(c & !d);
-    let h = |b: u32, c: u32, d: u32| b ^ c ^ d;
-    let i = |b: u32, c: u32, d: u32| c ^ (b | !d);
-
-    step!(f, a, b, c, d, 0, 7, 0xd76a_a478, 0);
-    step!(f, d, a, b, c, 1, 12, 0xe8c7_b756, 1);
-    step!(f, c, d, a, b, 2, 17, 0x2420_70db, 2);
-    step!(f, b, c, d, a, 3, 22, 0xc1bd_ceee, 3);
-    step!(f, a, b, c, d, 4, 7, 0xf57c_0faf, 4);
-    step!(f, d, a, b, c, 5, 12, 0x4787_c62a, 5);
-    step!(f, c, d, a, b, 6, 17, 0xa830_4613, 6);
-    step!(f, b, c, d, a, 7, 22, 0xfd46_9501, 7);
-    step!(f, a, b, c, d, 8, 7, 0x6980_98d8, 8);
-    step!(f, d, a, b, c, 9, 12, 0x8b44_f7af, 9);
-    step!(f, c, d, a, b, 10, 17, 0xffff_5bb1, 10);
-    step!(f, b, c, d, a, 11, 22, 0x895c_d7be, 11);
-    step!(f, a, b, c, d, 12, 7, 0x6b90_1122, 12);
-    step!(f, d, a, b, c, 13, 12, 0xfd98_7193, 13);
-    step!(f, c, d, a, b, 14, 17, 0xa679_438e, 14);
-    step!(f, b, c, d, a, 15, 22, 0x49b4_0821, 15);
-
-    step!(g, a, b, c, d, 1, 5, 0xf61e_2562, 16);
-    step!(g, d, a, b, c, 6, 9, 0xc040_b340, 17);
-    step!(g, c, d, a, b, 11, 14, 0x265e_5a51, 18);
-    step!(g, b, c, d, a, 0, 20, 0xe9b6_c7aa, 19);
-    step!(g, a, b, c, d, 5, 5, 0xd62f_105d, 20);
-    step!(g, d, a, b, c, 10, 9, 0x0244_1453, 21);
-    step!(g, c, d, a, b, 15, 14, 0xd8a1_e681, 22);
-    step!(g, b, c, d, a, 4, 20, 0xe7d3_fbc8, 23);
-    step!(g, a, b, c, d, 9, 5, 0x21e1_cde6, 24);
-    step!(g, d, a, b, c, 14, 9, 0xc337_07d6, 25);
-    step!(g, c, d, a, b, 3, 14, 0xf4d5_0d87, 26);
-    step!(g, b, c, d, a, 8, 20, 0x455a_14ed, 27);
-    step!(g, a, b, c, d, 13, 5, 0xa9e3_e905, 28);
-    step!(g, d, a, b, c, 2, 9, 0xfcef_a3f8, 29);
-    step!(g, c, d, a, b, 7, 14, 0x676f_02d9, 30);
-    step!(g, b, c, d, a, 12, 20, 0x8d2a_4c8a, 31);
-
-    step!(h, a, b, c, d, 5, 4, 0xfffa_3942, 32);
-    step!(h, d, a, b, c, 8, 11, 0x8771_f681, 33);
-    step!(h, c, d, a, b, 11, 16, 0x6d9d_6122, 34);
-    step!(h, b, c, d, a, 14, 23, 0xfde5_380c, 35);
-    step!(h, a, b, c, d, 1, 4, 0xa4be_ea44, 36);
-    step!(h, d, a, b, c, 4, 11, 0x4bde_cfa9, 37);
-    step!(h, c, d, a, b, 7, 16, 0xf6bb_4b60, 38);
-    step!(h, b, c, d, a, 10, 23, 0xbebf_bc70, 39);
-    step!(h, a, b, c, d, 13, 4, 0x289b_7ec6, 40);
-    step!(h, d, a, b, c, 0, 11, 0xeaa1_27fa, 41);
-    step!(h, c, d, a, b, 3, 16, 0xd4ef_3085, 42);
-    step!(h, b, c, d, a, 6, 23, 0x0488_1d05, 43);
-    step!(h, a, b, c, d, 9, 4, 0xd9d4_d039, 44);
-    step!(h, d, a, b, c, 12, 11, 0xe6db_99e5, 45);
-    step!(h, c, d, a, b, 15, 16, 0x1fa2_7cf8, 46);
-    step!(h, b, c, d, a, 2, 23, 0xc4ac_5665, 47);
-
-    step!(i, a, b, c, d, 0, 6, 0xf429_2244, 48);
-    step!(i, d, a, b, c, 7, 10, 0x432a_ff97, 49);
-    step!(i, c, d, a, b, 14, 15, 0xab94_23a7, 50);
-    step!(i, b, c, d, a, 5, 21, 0xfc93_a039, 51);
-    step!(i, a, b, c, d, 12, 6, 0x655b_59c3, 52);
-    step!(i, d, a, b, c, 3, 10, 0x8f0c_cc92, 53);
-    step!(i, c, d, a, b, 10, 15, 0xffef_f47d, 54);
-    step!(i, b, c, d, a, 1, 21, 0x8584_5dd1, 55);
-    step!(i, a, b, c, d, 8, 6, 0x6fa8_7e4f, 56);
-    step!(i, d, a, b, c, 15, 10, 0xfe2c_e6e0, 57);
-    step!(i, c, d, a, b, 6, 15, 0xa301_4314, 58);
-    step!(i, b, c, d, a, 13, 21, 0x4e08_11a1, 59);
-    step!(i, a, b, c, d, 4, 6, 0xf753_7e82, 60);
-    step!(i, d, a, b, c, 11, 10, 0xbd3a_f235, 61);
-    step!(i, c, d, a, b, 2, 15, 0x2ad7_d2bb, 62);
-    step!(i, b, c, d, a, 9, 21, 0xeb86_d391, 63);
-
+    four!(0);
+    four!(4);
+    four!(8);
+    four!(12);
+    four!(16);
+    four!(20);
+    four!(24);
+    four!(28);
+    four!(32);
+    four!(36);
+    four!(40);
+    four!(44);
+    four!(48);
+    four!(52);
+    four!(56);
+    four!(60);
     for (s, v) in state.iter_mut().zip([a, b, c, d]) {
         *s = s.wrapping_add(v);
     }
-}
-
-/// Little-endian word `K` of a 64-byte block (`K` < 16, so the range check folds away).
-#[inline(always)]
-fn word<const K: usize>(block: &[u8; 64]) -> u32 {
-    let at = K.saturating_mul(4);
-    let bytes = block.get(at..at.saturating_add(4)).and_then(|b| <[u8; 4]>::try_from(b).ok());
-    u32::from_le_bytes(bytes.unwrap_or_default())
 }
 
 /// An HMAC-MD5 key as the two chaining values after the padded key blocks (RFC 2104):
