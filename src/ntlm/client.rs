@@ -381,42 +381,57 @@ impl ClientContext {
                     self.write_blob_av_pairs(w, &target_info, send_mic)
                 })
             })?;
-        let proof = fill_proof(&mut encoded, key, &challenge.server_challenge)?;
-        let key_exchange_key = key.session_base_key(&proof);
-        let mut mic_in_progress = None;
-        let exported = if key_exch {
+        let (exported, token) = if key_exch && send_mic {
+            // The usual case. The random ExportedSessionKey, and so the MIC's key, is known
+            // before anything is computed: the MIC runs beside NTProofStr, then beside the
+            // RC4 key schedule that encrypts the session key (crypto::stitch).
             let mut random = [0u8; 16];
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
-            let encrypted = if send_mic {
-                // The MIC's key is known from here: its first blocks run beside the RC4 key
-                // schedule that encrypts the session key.
-                let (encrypted, mic) = crypto::encrypt_session_key_starting_mic(
-                    &key_exchange_key,
-                    &exported,
-                    &[negotiate, challenge_bytes],
-                );
-                mic_in_progress = Some(mic);
-                encrypted
-            } else {
-                crypto::encrypt_session_key(&key_exchange_key, &exported)?
-            };
-            let slot: &mut [u8; 16] = field_mut(&mut encoded.token, encoded.session_key)?
-                .try_into()
-                .map_err(|_| Error::new(ErrorKind::InternalError, "session key field length"))?;
-            *slot = encrypted;
-            exported
-        } else {
-            key_exchange_key
-        };
-        let mut token = encoded.token;
-        if send_mic {
-            let mic = match mic_in_progress {
-                Some(mic) => mic.finish(&token),
-                None => crypto::mic(&exported, negotiate, challenge_bytes, &token),
-            };
+            let nt = encoded.nt.clone();
+            let (head, response) = encoded.token.split_at_checked(nt.start).ok_or(FIELD)?;
+            let blob = response.get(PROOF_LEN..nt.len()).ok_or(FIELD)?;
+            let (proof, mut mic) = key.nt_proof_str_beside_mic(
+                &challenge.server_challenge,
+                blob,
+                &exported,
+                &[negotiate, challenge_bytes, head],
+            );
+            field_mut(&mut encoded.token, nt.start..nt.start.saturating_add(PROOF_LEN))?
+                .copy_from_slice(&proof);
+            let key_exchange_key = key.session_base_key(&proof);
+            let response = encoded.token.get(nt.clone()).ok_or(FIELD)?;
+            let encrypted = crypto::encrypt_session_key_beside_mic(
+                &key_exchange_key,
+                &exported,
+                &mut mic,
+                &[response],
+            );
+            session_key_slot(&mut encoded)?.copy_from_slice(&encrypted);
+            let mut token = encoded.token;
+            let mic = mic.finish(token.get(nt.end..).ok_or(FIELD)?);
             set_mic(&mut token, &mic)?;
-        }
+            (exported, token)
+        } else {
+            let proof = fill_proof(&mut encoded, key, &challenge.server_challenge)?;
+            let key_exchange_key = key.session_base_key(&proof);
+            let exported = if key_exch {
+                let mut random = [0u8; 16];
+                rng.fill_bytes(&mut random);
+                let exported = SessionKey::from_bytes(random);
+                let encrypted = crypto::encrypt_session_key(&key_exchange_key, &exported)?;
+                session_key_slot(&mut encoded)?.copy_from_slice(&encrypted);
+                exported
+            } else {
+                key_exchange_key
+            };
+            let mut token = encoded.token;
+            if send_mic {
+                let mic = crypto::mic(&exported, negotiate, challenge_bytes, &token);
+                set_mic(&mut token, &mic)?;
+            }
+            (exported, token)
+        };
         // What both sides agreed on: the server's view is CHALLENGE ∩ AUTHENTICATE too.
         let flags = flags & challenge.flags;
         let done = Completed { identity, flags, exported_session_key: exported };
@@ -560,11 +575,19 @@ fn fill_proof(
     Ok(proof)
 }
 
+/// An encoded field that is not where its layout says: never happens.
+const FIELD: Error = Error::new(ErrorKind::InternalError, "encoded field outside the message");
+
+/// The EncryptedRandomSessionKey field of a message just encoded.
+fn session_key_slot(encoded: &mut Encoded) -> Result<&mut [u8; 16]> {
+    field_mut(&mut encoded.token, encoded.session_key.clone())?
+        .try_into()
+        .map_err(|_| Error::new(ErrorKind::InternalError, "session key field length"))
+}
+
 /// The bytes of a field of a message just encoded.
 fn field_mut(token: &mut [u8], range: core::ops::Range<usize>) -> Result<&mut [u8]> {
-    token
-        .get_mut(range)
-        .ok_or(Error::new(ErrorKind::InternalError, "encoded field outside the message"))
+    token.get_mut(range).ok_or(FIELD)
 }
 
 /// Placeholder state while a step runs; never observable (the step always replaces it).

@@ -223,27 +223,47 @@ pub fn ntowf_v2(nt_hash: &NtHash, user: &str, domain: &str) -> ResponseKey {
 /// block compressions, so one keyed state serves them all. Wiped on drop; `Debug` is
 /// redacted.
 #[derive(Clone)]
-pub struct ResponseMac(HmacMd5);
+pub struct ResponseMac(HmacMd5Key);
 
 impl ResponseMac {
     /// Keys HMAC-MD5 with ResponseKeyNT.
     pub fn new(key: &ResponseKey) -> Self {
-        Self(hmac_md5_keyed(key.as_bytes()))
+        Self(HmacMd5Key::new(key.as_bytes()))
     }
 
     /// HMAC_MD5(ResponseKeyNT, concatenation of `parts`).
     fn mac(&self, parts: &[&[u8]]) -> [u8; 16] {
-        let mut mac = self.0.clone();
+        let mut mac = stitch::HmacMd5Stream::resume(&self.0);
         for part in parts {
             mac.update(part);
         }
-        mac.finalize().into_bytes().into()
+        mac.finish()
     }
 
     /// NTProofStr: HMAC_MD5(ResponseKeyNT, ServerChallenge ‖ temp), where `temp` is the
     /// NTLMv2 client challenge blob exactly as sent.
     pub fn nt_proof_str(&self, server_challenge: &[u8; 8], blob: &[u8]) -> [u8; 16] {
         self.mac(&[server_challenge, blob])
+    }
+
+    /// [`nt_proof_str`](Self::nt_proof_str) while the MIC under `exported` is keyed and
+    /// absorbs `mic_parts` (NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE up to its NT response):
+    /// the client knows its random ExportedSessionKey, and so the MIC's key, before its
+    /// proof, and the two MACs' compressions run side by side.
+    pub(crate) fn nt_proof_str_beside_mic(
+        &self,
+        server_challenge: &[u8; 8],
+        blob: &[u8],
+        exported: &SessionKey,
+        mic_parts: &[&[u8]],
+    ) -> ([u8; 16], MicInProgress) {
+        let (proof, mic) = stitch::hmac_md5_beside_hmac(
+            &self.0,
+            &[server_challenge, blob],
+            exported.as_bytes(),
+            mic_parts,
+        );
+        (proof, MicInProgress(mic))
     }
 
     /// SessionBaseKey for NTLMv2: HMAC_MD5(ResponseKeyNT, NTProofStr). For NTLMv2 the
@@ -270,8 +290,9 @@ impl ResponseMac {
 
 // What `HmacMd5` holds, its inner and outer MD5 states and its block buffer, is wiped on
 // drop (the `zeroize` feature of `md-5` and `digest`), and so are the keyed states of a
-// `ResponseMac` or a session's `Signer`; `Hmac` itself carries no `ZeroizeOnDrop` marker, so
-// this checks its parts, and stops compiling if that ever changes.
+// session's `Signer`; `Hmac` itself carries no `ZeroizeOnDrop` marker, so this checks its
+// parts, and stops compiling if that ever changes. (`ResponseMac` holds an `HmacMd5Key`,
+// which wipes itself.)
 const _: () = {
     const fn wiped_on_drop<T: ZeroizeOnDrop>() {}
     wiped_on_drop::<md5::block_api::Md5Core>();
@@ -334,32 +355,32 @@ pub fn encrypt_session_key(kxkey: &SessionKey, exported: &SessionKey) -> Result<
     rc4_session_key(kxkey, exported.as_bytes())
 }
 
-/// [`encrypt_session_key`], and the MIC's HMAC-MD5 under `exported` started over
-/// `mic_prefix` (NEGOTIATE ‖ CHALLENGE): the client's two computations that do not depend
-/// on each other, run side by side. The RC4 key schedule and MD5 are each bound by the
-/// latency of one chain, so together they take about as long as the key schedule alone
-/// (BENCHMARKS.md). [`MicInProgress::finish`] completes the MIC over AUTHENTICATE.
-pub(crate) fn encrypt_session_key_starting_mic(
+/// [`encrypt_session_key`] while `mic` absorbs `mic_parts`: the client's RC4 key schedule
+/// and its MIC do not depend on each other, and each is bound by the latency of one chain,
+/// so side by side they take about as long as the key schedule alone (BENCHMARKS.md).
+pub(crate) fn encrypt_session_key_beside_mic(
     kxkey: &SessionKey,
     exported: &SessionKey,
-    mic_prefix: &[&[u8]],
-) -> ([u8; 16], MicInProgress) {
+    mic: &mut MicInProgress,
+    mic_parts: &[&[u8]],
+) -> [u8; 16] {
     let mut out = *exported.as_bytes();
     // Keyed where it lies, like `rc4_session_key`.
     let mut rc4 = Rc4::unkeyed();
-    let mac =
-        stitch::rekey_beside_hmac(&mut rc4, kxkey.as_bytes(), exported.as_bytes(), mic_prefix);
+    stitch::rekey_beside_hmac(&mut rc4, kxkey.as_bytes(), &mut mic.0, mic_parts);
     rc4.apply(&mut out);
-    (out, MicInProgress(mac))
+    out
 }
 
-/// A MIC (HMAC-MD5 under ExportedSessionKey) that has absorbed NEGOTIATE ‖ CHALLENGE.
+/// A MIC (HMAC-MD5 under ExportedSessionKey) partway through NEGOTIATE ‖ CHALLENGE ‖
+/// AUTHENTICATE.
 pub(crate) struct MicInProgress(stitch::HmacMd5Stream);
 
 impl MicInProgress {
-    /// The MIC, over the prefix and then `authenticate_zero_mic`: [`mic`]'s value.
-    pub(crate) fn finish(mut self, authenticate_zero_mic: &[u8]) -> [u8; 16] {
-        self.0.update(authenticate_zero_mic);
+    /// The MIC, once `rest` (the last bytes of AUTHENTICATE, its MIC field zero) is
+    /// absorbed: [`mic`]'s value over the whole.
+    pub(crate) fn finish(mut self, rest: &[u8]) -> [u8; 16] {
+        self.0.update(rest);
         self.0.finish()
     }
 }

@@ -92,6 +92,79 @@ impl Beside for KeySchedule<'_> {
     }
 }
 
+/// The 64-byte blocks of the concatenation of `parts`, copied out one at a time; what is
+/// left at the end (fewer than 64 bytes) stays for the caller.
+struct Blocks<'a> {
+    parts: &'a [&'a [u8]],
+    /// Bytes of `parts` not yet handed out.
+    left: usize,
+    /// Where the next block starts: the part, and the offset in it.
+    part: usize,
+    at: usize,
+}
+
+impl<'a> Blocks<'a> {
+    fn new(parts: &'a [&'a [u8]]) -> Self {
+        let left = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+        Self { parts, left, part: 0, at: 0 }
+    }
+
+    /// Copies up to `out.len()` of the next bytes into `out` and returns how many.
+    fn take(&mut self, out: &mut [u8]) -> usize {
+        let mut filled = 0usize;
+        while filled < out.len() {
+            let Some(part) = self.parts.get(self.part) else { break };
+            let src = part.get(self.at..).unwrap_or_default();
+            let n = src.len().min(out.len().saturating_sub(filled));
+            let dst = out.get_mut(filled..filled.saturating_add(n)).unwrap_or_default();
+            dst.copy_from_slice(src.get(..n).unwrap_or_default());
+            filled = filled.saturating_add(n);
+            self.at = self.at.saturating_add(n);
+            if self.at >= part.len() {
+                (self.part, self.at) = (self.part.saturating_add(1), 0);
+            }
+        }
+        self.left = self.left.saturating_sub(filled);
+        filled
+    }
+
+    /// The next whole block into `out`, if 64 bytes are left.
+    fn next_block(&mut self, out: &mut [u8; 64]) -> bool {
+        self.left >= 64 && self.take(out) == 64
+    }
+}
+
+/// A second MD5 compression, one step per step of the one it runs beside.
+struct Md5Beside<'a> {
+    work: [u32; 4],
+    block: &'a [u8; 64],
+}
+
+impl Beside for Md5Beside<'_> {
+    #[inline(always)]
+    fn byte<const N: usize>(&mut self) {
+        let [a, b, c, d] = &mut self.work;
+        // The step updates a, d, c, b in turn, as in `compress`.
+        match N % 4 {
+            0 => md5_step::<N>(a, *b, *c, *d, self.block),
+            1 => md5_step::<N>(d, *a, *b, *c, self.block),
+            2 => md5_step::<N>(c, *d, *a, *b, self.block),
+            _ => md5_step::<N>(b, *c, *d, *a, self.block),
+        }
+    }
+}
+
+/// Two MD5 compressions side by side: `x` over `x_block`, `y` over `y_block`. Each is one
+/// chain of dependent additions; interleaved, the CPU runs the two chains at once.
+#[inline(always)]
+fn compress2(x: &mut [u32; 4], x_block: &[u8; 64], y: &mut [u32; 4], y_block: &[u8; 64]) {
+    let mut side = Md5Beside { work: *y, block: y_block };
+    compress(x, x_block, &mut side);
+    for (s, v) in y.iter_mut().zip(side.work) {
+        *s = s.wrapping_add(v);
+    }
+}
+
 /// RFC 1321 §3.4, step by step: the message word each step adds, its rotation and its
 /// constant (the integer part of 2^32 · |sin(step + 1)|).
 const STEPS: [(usize, u32, u32); 64] = [
@@ -236,6 +309,7 @@ fn compress<B: Beside>(state: &mut [u32; 4], block: &[u8; 64], beside: &mut B) {
 
 /// An HMAC-MD5 key as the two chaining values after the padded key blocks (RFC 2104):
 /// MD5(K ⊕ ipad) and MD5(K ⊕ opad), each one compression from the IV.
+#[derive(Clone)]
 pub(crate) struct HmacMd5Key {
     inner: [u32; 4],
     outer: [u32; 4],
@@ -251,18 +325,29 @@ impl Zeroize for HmacMd5Key {
 zeroize_on_drop!(HmacMd5Key);
 
 impl HmacMd5Key {
+    /// Keys HMAC-MD5 with `key`: its two padded blocks, compressed side by side (each
+    /// compression is one chain of dependent additions; two at once keep more of the CPU
+    /// busy).
     pub(crate) fn new(key: &[u8; 16]) -> Self {
-        let chain = |pad: u8| {
-            let mut block = [pad; 64];
-            for (b, k) in block.iter_mut().zip(key) {
+        let mut pads = Self::pads(key);
+        let [inner_pad, outer_pad] = &pads;
+        let (mut inner, mut outer) = (IV, IV);
+        compress2(&mut inner, inner_pad, &mut outer, outer_pad);
+        for pad in &mut pads {
+            wipe(pad);
+        }
+        Self { inner, outer }
+    }
+
+    /// K ⊕ ipad and K ⊕ opad, each a 64-byte block (RFC 2104), for the caller to wipe.
+    fn pads(key: &[u8; 16]) -> [[u8; 64]; 2] {
+        let mut pads = [[0x36u8; 64], [0x5c; 64]];
+        for pad in &mut pads {
+            for (b, k) in pad.iter_mut().zip(key) {
                 *b ^= k;
             }
-            let mut state = IV;
-            compress(&mut state, &block, &mut Nothing);
-            wipe(&mut block);
-            state
-        };
-        Self { inner: chain(0x36), outer: chain(0x5c) }
+        }
+        pads
     }
 }
 
@@ -291,22 +376,9 @@ impl Zeroize for HmacMd5Stream {
 zeroize_on_drop!(HmacMd5Stream);
 
 impl HmacMd5Stream {
-    /// Keyed with `key` (RFC 2104: its two padded key blocks), `beside` running alongside.
-    fn keyed<B: Beside>(key: &[u8; 16], beside: &mut B) -> Self {
-        let mut pads = [[0x36u8; 64], [0x5c; 64]];
-        for pad in &mut pads {
-            for (b, k) in pad.iter_mut().zip(key) {
-                *b ^= k;
-            }
-        }
-        let [inner_pad, outer_pad] = &pads;
-        let (mut inner, mut outer) = (IV, IV);
-        compress(&mut inner, inner_pad, beside);
-        compress(&mut outer, outer_pad, beside);
-        for pad in &mut pads {
-            wipe(pad);
-        }
-        Self { inner, outer, block: [0; 64], filled: 0, length: 0 }
+    /// A new message under a key already keyed.
+    pub(crate) fn resume(key: &HmacMd5Key) -> Self {
+        Self { inner: key.inner, outer: key.outer, block: [0; 64], filled: 0, length: 0 }
     }
 
     /// Absorbs `data`, with `beside` running alongside each block compressed.
@@ -395,20 +467,18 @@ fn outer_digest(outer_chain: [u32; 4], inner: &[u32; 4]) -> [u8; 16] {
     out
 }
 
-/// Keys `rc4` with the 16-byte `rc4_key` while HMAC-MD5 is keyed with `mac_key` and absorbs
-/// `parts`: two computations that do not depend on each other, each bound by the latency
-/// of its own chain (RC4's `j` through the state, MD5's additions), run step for step side
-/// by side. Returns the MAC in progress; `rc4` is keyed exactly as by
-/// [`Rc4::rekey`]`(rc4_key)`.
+/// Keys `rc4` with the 16-byte `rc4_key` while `mac` absorbs `parts`: two computations
+/// that do not depend on each other, each bound by the latency of its own chain (RC4's `j`
+/// through the state, MD5's additions), run step for step side by side. `rc4` is keyed
+/// exactly as by [`Rc4::rekey`]`(rc4_key)`.
 pub(crate) fn rekey_beside_hmac(
     rc4: &mut Rc4,
     rc4_key: &[u8; 16],
-    mac_key: &[u8; 16],
+    mac: &mut HmacMd5Stream,
     parts: &[&[u8]],
-) -> HmacMd5Stream {
+) {
     rc4.begin_schedule();
     let mut schedule = KeySchedule { s: &mut rc4.s, key: rc4_key, next: Some(0), j: 0 };
-    let mut mac = HmacMd5Stream::keyed(mac_key, &mut schedule);
     for part in parts {
         mac.update_with(part, &mut schedule);
     }
@@ -417,7 +487,69 @@ pub(crate) fn rekey_beside_hmac(
         schedule.step();
     }
     rc4.end_schedule();
-    mac
+}
+
+/// HMAC-MD5 under `key` over the concatenation of `parts` while `other` is keyed with
+/// `other_key` and absorbs `other_parts`: two MACs that do not depend on each other, their
+/// compressions run step for step side by side. Returns the first MAC and the second in
+/// progress.
+pub(crate) fn hmac_md5_beside_hmac(
+    key: &HmacMd5Key,
+    parts: &[&[u8]],
+    other_key: &[u8; 16],
+    other_parts: &[&[u8]],
+) -> ([u8; 16], HmacMd5Stream) {
+    let mut source = Blocks::new(parts);
+    let length = source.left as u64;
+    let mut other_source = Blocks::new(other_parts);
+    let other_length = other_source.left as u64;
+    let mut chain = key.inner;
+    let mut pads = HmacMd5Key::pads(other_key);
+    let (mut other_inner, mut other_outer) = (IV, IV);
+    let (mut block, mut other_block) = ([0u8; 64], [0u8; 64]);
+    // The other's two key blocks, then its message, each beside a block of the first
+    // while the first has blocks left.
+    {
+        let [inner_pad, outer_pad] = &pads;
+        for (pad, other_chain) in [(inner_pad, &mut other_inner), (outer_pad, &mut other_outer)] {
+            if source.next_block(&mut block) {
+                compress2(&mut chain, &block, other_chain, pad);
+            } else {
+                compress(other_chain, pad, &mut Nothing);
+            }
+        }
+    }
+    for pad in &mut pads {
+        wipe(pad);
+    }
+    while source.left >= 64 && other_source.left >= 64 {
+        source.next_block(&mut block);
+        other_source.next_block(&mut other_block);
+        compress2(&mut chain, &block, &mut other_inner, &other_block);
+    }
+    while source.next_block(&mut block) {
+        compress(&mut chain, &block, &mut Nothing);
+    }
+    while other_source.next_block(&mut other_block) {
+        compress(&mut other_inner, &other_block, &mut Nothing);
+    }
+    // The two tails: the first's finishes its MAC, the other's waits for more.
+    let n = source.take(&mut block);
+    pad_final(&mut chain, block.get(..n).unwrap_or_default(), length.saturating_add(64));
+    let mac = outer_digest(key.outer, &chain);
+    let filled = other_source.take(&mut other_block);
+    let other = HmacMd5Stream {
+        inner: other_inner,
+        outer: other_outer,
+        block: other_block,
+        filled,
+        length: other_length,
+    };
+    wipe(&mut block);
+    wipe(&mut chain);
+    wipe(&mut other_inner);
+    wipe(&mut other_outer);
+    (mac, other)
 }
 
 /// Which way the message goes through RC4: the MAC always covers the plaintext.
@@ -650,7 +782,8 @@ mod tests {
             for rest_len in [0usize, 1, 55, 56, 63, 64, 200, 431] {
                 let rest = bytes(rest_len as u64 + 5, rest_len);
                 let mut rc4 = Rc4::unkeyed();
-                let mut mac = rekey_beside_hmac(&mut rc4, &rc4_key, &mac_key, &[first, second]);
+                let mut mac = HmacMd5Stream::resume(&HmacMd5Key::new(&mac_key));
+                rekey_beside_hmac(&mut rc4, &rc4_key, &mut mac, &[first, second]);
                 let mut stream = [0u8; 32];
                 rc4.apply(&mut stream);
                 assert_eq!(stream, expected_stream, "keystream, prefix {prefix_len}");
@@ -659,6 +792,29 @@ mod tests {
                 mac.update(b);
                 let expected = hmac_md5(&mac_key, &[&prefix, &rest]);
                 assert_eq!(mac.finish(), expected, "prefix {prefix_len}, rest {rest_len}");
+            }
+        }
+    }
+
+    /// Two MACs side by side give what `hmac_md5` gives for each, whatever the lengths
+    /// (either may run out of blocks first, or have none).
+    #[test]
+    fn hmac_md5_beside_hmac_matches_hmac_md5() {
+        let key: [u8; 16] = bytes(11, 16).try_into().unwrap();
+        let other_key: [u8; 16] = bytes(12, 16).try_into().unwrap();
+        let keyed = HmacMd5Key::new(&key);
+        let lengths = [0usize, 1, 8, 55, 56, 63, 64, 65, 120, 128, 200, 257, 500];
+        for len in lengths {
+            let data = bytes(len as u64 + 13, len);
+            let (a, b) = data.split_at(len / 3);
+            for other_len in lengths {
+                let other = bytes(other_len as u64 + 17, other_len);
+                let (c, d) = other.split_at(other_len / 2);
+                let (mac, mut stream) = hmac_md5_beside_hmac(&keyed, &[a, b], &other_key, &[c, d]);
+                assert_eq!(mac, hmac_md5(&key, &[&data]), "first, {len} / {other_len}");
+                stream.update(b"tail");
+                let expected = hmac_md5(&other_key, &[&other, b"tail"]);
+                assert_eq!(stream.finish(), expected, "second, {len} / {other_len}");
             }
         }
     }
