@@ -391,7 +391,7 @@ impl ClientContext {
             let nt = encoded.nt.clone();
             let (head, response) = encoded.token.split_at_checked(nt.start).ok_or(FIELD)?;
             let blob = response.get(PROOF_LEN..nt.len()).ok_or(FIELD)?;
-            let (proof, mut mic) = key.nt_proof_str_beside_mic(
+            let (proof, key_exchange_key, mut mic) = key.proof_beside_mic(
                 &challenge.server_challenge,
                 blob,
                 &exported,
@@ -399,7 +399,6 @@ impl ClientContext {
             );
             field_mut(&mut encoded.token, nt.start..nt.start.saturating_add(PROOF_LEN))?
                 .copy_from_slice(&proof);
-            let key_exchange_key = key.session_base_key(&proof);
             let response = encoded.token.get(nt.clone()).ok_or(FIELD)?;
             let encrypted = crypto::encrypt_session_key_beside_mic(
                 &key_exchange_key,

@@ -246,24 +246,25 @@ impl ResponseMac {
         self.mac(&[server_challenge, blob])
     }
 
-    /// [`nt_proof_str`](Self::nt_proof_str) while the MIC under `exported` is keyed and
-    /// absorbs `mic_parts` (NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE up to its NT response):
-    /// the client knows its random ExportedSessionKey, and so the MIC's key, before its
-    /// proof, and the two MACs' compressions run side by side.
-    pub(crate) fn nt_proof_str_beside_mic(
+    /// [`nt_proof_str`](Self::nt_proof_str) and then
+    /// [`session_base_key`](Self::session_base_key) of it, while the MIC under `exported`
+    /// is keyed and absorbs `mic_parts` (NEGOTIATE ‖ CHALLENGE ‖ AUTHENTICATE up to its NT
+    /// response): the client knows its random ExportedSessionKey, and so the MIC's key,
+    /// before its proof, and the two chains of MACs run side by side (BENCHMARKS.md).
+    pub(crate) fn proof_beside_mic(
         &self,
         server_challenge: &[u8; 8],
         blob: &[u8],
         exported: &SessionKey,
         mic_parts: &[&[u8]],
-    ) -> ([u8; 16], MicInProgress) {
-        let (proof, mic) = stitch::hmac_md5_beside_hmac(
+    ) -> ([u8; 16], SessionKey, MicInProgress) {
+        let (proof, session_key, mic) = stitch::proof_beside_mic(
             &self.0,
             &[server_challenge, blob],
             exported.as_bytes(),
             mic_parts,
         );
-        (proof, MicInProgress(mic))
+        (proof, SessionKey(session_key), MicInProgress(mic))
     }
 
     /// SessionBaseKey for NTLMv2: HMAC_MD5(ResponseKeyNT, NTProofStr). For NTLMv2 the

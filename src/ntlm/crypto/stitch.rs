@@ -425,45 +425,58 @@ impl HmacMd5Stream {
 /// message of `message_len` bytes in all: one or two compressions.
 fn pad_final(state: &mut [u32; 4], tail: &[u8], message_len: u64) {
     let mut last = [0u8; 128];
-    set_bytes_128(&mut last, tail);
-    let used = tail.len().min(63);
-    if let Some(b) = last.get_mut(used) {
-        *b = 0x80;
-    }
-    let end: usize = if used < 56 { 64 } else { 128 };
-    let bits = message_len.saturating_mul(8).to_le_bytes();
-    if let Some(dst) = last.get_mut(end.saturating_sub(8)..end) {
-        dst.copy_from_slice(&bits);
-    }
-    for block in last.get(..end).unwrap_or_default().chunks_exact(64) {
+    let blocks = padded_end(&mut last, tail, message_len);
+    for block in last.chunks_exact(64).take(blocks) {
         compress(state, block.try_into().unwrap_or(&[0; 64]), &mut Nothing);
     }
     wipe(&mut last);
 }
 
-/// `src` (at most 128 bytes) at the start of `dst`.
-fn set_bytes_128(dst: &mut [u8; 128], src: &[u8]) {
-    let n = src.len().min(128);
-    if let (Some(d), Some(s)) = (dst.get_mut(..n), src.get(..n)) {
-        d.copy_from_slice(s);
+/// Writes `tail` (the last bytes of a message, fewer than 64) and MD5's padding for a
+/// message of `message_len` bytes in all into `last`; returns how many of its two blocks
+/// that takes.
+fn padded_end(last: &mut [u8; 128], tail: &[u8], message_len: u64) -> usize {
+    let used = tail.len().min(63);
+    if let (Some(dst), Some(src)) = (last.get_mut(..used), tail.get(..used)) {
+        dst.copy_from_slice(src);
     }
+    if let Some(b) = last.get_mut(used) {
+        *b = 0x80;
+    }
+    let (blocks, end): (usize, usize) = if used < 56 { (1, 64) } else { (2, 128) };
+    let bits = message_len.saturating_mul(8).to_le_bytes();
+    if let Some(dst) = last.get_mut(end.saturating_sub(8)..end) {
+        dst.copy_from_slice(&bits);
+    }
+    blocks
 }
 
 /// HMAC's outer hash: MD5(K ⊕ opad ‖ inner digest), one block from the kept chaining value.
 fn outer_digest(outer_chain: [u32; 4], inner: &[u32; 4]) -> [u8; 16] {
+    let mut outer = outer_block(inner);
+    let mut mac = outer_chain;
+    compress(&mut mac, &outer, &mut Nothing);
+    wipe(&mut outer);
+    digest_bytes(&mac)
+}
+
+/// The outer hash's one block: the inner digest, padded as 16 bytes after a 64-byte block.
+fn outer_block(inner: &[u32; 4]) -> [u8; 64] {
     let mut outer = [0u8; 64];
     for (dst, src) in outer.iter_mut().zip(inner.iter().flat_map(|w| w.to_le_bytes())) {
         *dst = src;
     }
     outer[16] = 0x80;
     outer[56..].copy_from_slice(&((64u64 + 16) * 8).to_le_bytes());
-    let mut mac = outer_chain;
-    compress(&mut mac, &outer, &mut Nothing);
+    outer
+}
+
+/// A chaining value as MD5's output bytes.
+fn digest_bytes(state: &[u32; 4]) -> [u8; 16] {
     let mut out = [0u8; 16];
-    for (dst, src) in out.iter_mut().zip(mac.iter().flat_map(|w| w.to_le_bytes())) {
+    for (dst, src) in out.iter_mut().zip(state.iter().flat_map(|w| w.to_le_bytes())) {
         *dst = src;
     }
-    wipe(&mut outer);
     out
 }
 
@@ -489,67 +502,222 @@ pub(crate) fn rekey_beside_hmac(
     rc4.end_schedule();
 }
 
-/// HMAC-MD5 under `key` over the concatenation of `parts` while `other` is keyed with
-/// `other_key` and absorbs `other_parts`: two MACs that do not depend on each other, their
-/// compressions run step for step side by side. Returns the first MAC and the second in
-/// progress.
-pub(crate) fn hmac_md5_beside_hmac(
-    key: &HmacMd5Key,
-    parts: &[&[u8]],
-    other_key: &[u8; 16],
-    other_parts: &[&[u8]],
-) -> ([u8; 16], HmacMd5Stream) {
-    let mut source = Blocks::new(parts);
-    let length = source.left as u64;
-    let mut other_source = Blocks::new(other_parts);
-    let other_length = other_source.left as u64;
-    let mut chain = key.inner;
-    let mut pads = HmacMd5Key::pads(other_key);
-    let (mut other_inner, mut other_outer) = (IV, IV);
-    let (mut block, mut other_block) = ([0u8; 64], [0u8; 64]);
-    // The other's two key blocks, then its message, each beside a block of the first
-    // while the first has blocks left.
-    {
-        let [inner_pad, outer_pad] = &pads;
-        for (pad, other_chain) in [(inner_pad, &mut other_inner), (outer_pad, &mut other_outer)] {
-            if source.next_block(&mut block) {
-                compress2(&mut chain, &block, other_chain, pad);
-            } else {
-                compress(other_chain, pad, &mut Nothing);
+/// A sequence of MD5 compressions, each handed out once the one before it is done: the
+/// block (written into the caller's buffer) and the chaining value it updates.
+trait Lane {
+    fn job(&mut self, block: &mut [u8; 64]) -> Option<&mut [u32; 4]>;
+}
+
+/// Runs two lanes to their end, a compression of each side by side while both have one
+/// (`compress2`): two chains of dependent additions at once.
+fn run_lanes(x: &mut impl Lane, y: &mut impl Lane) {
+    let (mut x_block, mut y_block) = ([0u8; 64], [0u8; 64]);
+    loop {
+        match (x.job(&mut x_block), y.job(&mut y_block)) {
+            (Some(x), Some(y)) => compress2(x, &x_block, y, &y_block),
+            (Some(x), None) => compress(x, &x_block, &mut Nothing),
+            (None, Some(y)) => compress(y, &y_block, &mut Nothing),
+            (None, None) => break,
+        }
+    }
+    wipe(&mut x_block);
+    wipe(&mut y_block);
+}
+
+/// Where an [`HmacLane`] stands: the next compression it hands out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HmacStage {
+    /// The message's whole blocks.
+    Message,
+    /// Block `.0` of the padded end (`.1` blocks in all).
+    End(usize, usize),
+    /// The outer block.
+    Outer,
+    /// Nothing: the MAC is ready.
+    Done,
+}
+
+/// HMAC-MD5 under a keyed [`HmacMd5Key`] over a message, as a lane.
+struct HmacLane<'a> {
+    inner: [u32; 4],
+    outer: [u32; 4],
+    source: Blocks<'a>,
+    length: u64,
+    /// The message's padded end, once its whole blocks are out.
+    end: [u8; 128],
+    stage: HmacStage,
+}
+
+impl Zeroize for HmacLane<'_> {
+    fn zeroize(&mut self) {
+        wipe(&mut self.inner);
+        wipe(&mut self.outer);
+        wipe(&mut self.end);
+    }
+}
+
+impl Drop for HmacLane<'_> {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl<'a> HmacLane<'a> {
+    /// HMAC under `key` over the concatenation of `parts`.
+    fn new(key: &HmacMd5Key, parts: &'a [&'a [u8]]) -> Self {
+        let source = Blocks::new(parts);
+        let length = source.left as u64;
+        let (inner, outer) = (key.inner, key.outer);
+        Self { inner, outer, source, length, end: [0; 128], stage: HmacStage::Message }
+    }
+
+    /// HMAC under `key` over `message`, shorter than one block: its padded end at once.
+    fn short(key: &HmacMd5Key, message: &[u8]) -> HmacLane<'static> {
+        let mut lane = HmacLane::new(key, &[]);
+        lane.length = message.len() as u64;
+        let blocks = padded_end(&mut lane.end, message, lane.length.saturating_add(64));
+        lane.stage = HmacStage::End(0, blocks);
+        lane
+    }
+
+    /// The MAC, once the lane is done.
+    fn mac(&self) -> [u8; 16] {
+        digest_bytes(&self.outer)
+    }
+}
+
+impl Lane for HmacLane<'_> {
+    fn job(&mut self, block: &mut [u8; 64]) -> Option<&mut [u32; 4]> {
+        loop {
+            match self.stage {
+                HmacStage::Message => {
+                    if self.source.next_block(block) {
+                        return Some(&mut self.inner);
+                    }
+                    let mut tail = [0u8; 64];
+                    let n = self.source.take(&mut tail);
+                    let total = self.length.saturating_add(64);
+                    let blocks =
+                        padded_end(&mut self.end, tail.get(..n).unwrap_or_default(), total);
+                    wipe(&mut tail);
+                    self.stage = HmacStage::End(0, blocks);
+                }
+                HmacStage::End(k, blocks) if k < blocks => {
+                    let from = self.end.get(k.saturating_mul(64)..).unwrap_or_default();
+                    set_bytes(block, 0, from);
+                    self.stage = HmacStage::End(k.saturating_add(1), blocks);
+                    return Some(&mut self.inner);
+                }
+                HmacStage::End(..) => self.stage = HmacStage::Outer,
+                HmacStage::Outer => {
+                    *block = outer_block(&self.inner);
+                    self.stage = HmacStage::Done;
+                    return Some(&mut self.outer);
+                }
+                HmacStage::Done => return None,
             }
         }
     }
-    for pad in &mut pads {
-        wipe(pad);
+}
+
+/// NTProofStr and then the SessionBaseKey, one lane: HMAC-MD5 under ResponseKeyNT over
+/// ServerChallenge ‖ blob, then under the same key over that proof.
+struct ProofLane<'a> {
+    key: &'a HmacMd5Key,
+    proof: HmacLane<'a>,
+    session_key: Option<HmacLane<'static>>,
+}
+
+impl Lane for ProofLane<'_> {
+    fn job(&mut self, block: &mut [u8; 64]) -> Option<&mut [u32; 4]> {
+        if self.proof.stage != HmacStage::Done {
+            return self.proof.job(block);
+        }
+        let session_key = match &mut self.session_key {
+            Some(lane) => lane,
+            empty => empty.insert(HmacLane::short(self.key, &self.proof.mac())),
+        };
+        session_key.job(block)
     }
-    while source.left >= 64 && other_source.left >= 64 {
-        source.next_block(&mut block);
-        other_source.next_block(&mut other_block);
-        compress2(&mut chain, &block, &mut other_inner, &other_block);
+}
+
+/// HMAC-MD5 keyed and absorbing a message's whole blocks, as a lane; the rest waits in the
+/// [`HmacMd5Stream`] it becomes.
+struct StartLane<'a> {
+    stream: HmacMd5Stream,
+    pads: [[u8; 64]; 2],
+    source: Blocks<'a>,
+    /// Key blocks handed out so far (two, then the message's).
+    keyed: usize,
+}
+
+impl Drop for StartLane<'_> {
+    fn drop(&mut self) {
+        for pad in &mut self.pads {
+            wipe(pad);
+        }
     }
-    while source.next_block(&mut block) {
-        compress(&mut chain, &block, &mut Nothing);
+}
+
+impl<'a> StartLane<'a> {
+    fn new(key: &[u8; 16], parts: &'a [&'a [u8]]) -> Self {
+        let source = Blocks::new(parts);
+        let stream = HmacMd5Stream {
+            inner: IV,
+            outer: IV,
+            block: [0; 64],
+            filled: 0,
+            length: source.left as u64,
+        };
+        Self { stream, pads: HmacMd5Key::pads(key), source, keyed: 0 }
     }
-    while other_source.next_block(&mut other_block) {
-        compress(&mut other_inner, &other_block, &mut Nothing);
+
+    /// The stream, with the bytes after the last whole block waiting in it.
+    fn into_stream(mut self) -> HmacMd5Stream {
+        let mut stream = HmacMd5Stream::resume(&HmacMd5Key {
+            inner: self.stream.inner,
+            outer: self.stream.outer,
+        });
+        stream.length = self.stream.length;
+        stream.filled = self.source.take(&mut stream.block);
+        stream
     }
-    // The two tails: the first's finishes its MAC, the other's waits for more.
-    let n = source.take(&mut block);
-    pad_final(&mut chain, block.get(..n).unwrap_or_default(), length.saturating_add(64));
-    let mac = outer_digest(key.outer, &chain);
-    let filled = other_source.take(&mut other_block);
-    let other = HmacMd5Stream {
-        inner: other_inner,
-        outer: other_outer,
-        block: other_block,
-        filled,
-        length: other_length,
-    };
-    wipe(&mut block);
-    wipe(&mut chain);
-    wipe(&mut other_inner);
-    wipe(&mut other_outer);
-    (mac, other)
+}
+
+impl Lane for StartLane<'_> {
+    fn job(&mut self, block: &mut [u8; 64]) -> Option<&mut [u32; 4]> {
+        match self.keyed {
+            0 | 1 => {
+                let (pad, chain) = if self.keyed == 0 {
+                    (&self.pads[0], &mut self.stream.inner)
+                } else {
+                    (&self.pads[1], &mut self.stream.outer)
+                };
+                *block = *pad;
+                self.keyed = self.keyed.saturating_add(1);
+                Some(chain)
+            }
+            _ => self.source.next_block(block).then_some(&mut self.stream.inner),
+        }
+    }
+}
+
+/// NTProofStr (HMAC-MD5 under `key` over ServerChallenge ‖ blob, the concatenation of
+/// `parts`) and the SessionBaseKey (under `key` over that proof), while the MIC is keyed
+/// with `mic_key` and absorbs `mic_parts`: two chains of MACs that do not depend on each
+/// other, their compressions run side by side. Returns the proof, the session base key
+/// and the MIC in progress.
+pub(crate) fn proof_beside_mic(
+    key: &HmacMd5Key,
+    parts: &[&[u8]],
+    mic_key: &[u8; 16],
+    mic_parts: &[&[u8]],
+) -> ([u8; 16], [u8; 16], HmacMd5Stream) {
+    let mut proof = ProofLane { key, proof: HmacLane::new(key, parts), session_key: None };
+    let mut mic = StartLane::new(mic_key, mic_parts);
+    run_lanes(&mut proof, &mut mic);
+    let session_key = proof.session_key.as_ref().map_or([0; 16], HmacLane::mac);
+    (proof.proof.mac(), session_key, mic.into_stream())
 }
 
 /// Which way the message goes through RC4: the MAC always covers the plaintext.
@@ -796,25 +964,33 @@ mod tests {
         }
     }
 
-    /// Two MACs side by side give what `hmac_md5` gives for each, whatever the lengths
-    /// (either may run out of blocks first, or have none).
+    /// The proof, the session key over it and the MIC run side by side give what
+    /// `hmac_md5` gives for each, whatever the lengths (either lane may run out first, or
+    /// have no whole block at all), and `HmacMd5Key::new` keys as `hmac_md5` does.
     #[test]
-    fn hmac_md5_beside_hmac_matches_hmac_md5() {
+    fn proof_beside_mic_matches_hmac_md5() {
         let key: [u8; 16] = bytes(11, 16).try_into().unwrap();
-        let other_key: [u8; 16] = bytes(12, 16).try_into().unwrap();
+        let mic_key: [u8; 16] = bytes(12, 16).try_into().unwrap();
         let keyed = HmacMd5Key::new(&key);
+        let mut stream = HmacMd5Stream::resume(&keyed);
+        stream.update(b"abc");
+        assert_eq!(stream.finish(), hmac_md5(&key, &[b"abc"]));
         let lengths = [0usize, 1, 8, 55, 56, 63, 64, 65, 120, 128, 200, 257, 500];
         for len in lengths {
             let data = bytes(len as u64 + 13, len);
             let (a, b) = data.split_at(len / 3);
-            for other_len in lengths {
-                let other = bytes(other_len as u64 + 17, other_len);
-                let (c, d) = other.split_at(other_len / 2);
-                let (mac, mut stream) = hmac_md5_beside_hmac(&keyed, &[a, b], &other_key, &[c, d]);
-                assert_eq!(mac, hmac_md5(&key, &[&data]), "first, {len} / {other_len}");
-                stream.update(b"tail");
-                let expected = hmac_md5(&other_key, &[&other, b"tail"]);
-                assert_eq!(stream.finish(), expected, "second, {len} / {other_len}");
+            let expected_proof = hmac_md5(&key, &[&data]);
+            let expected_session_key = hmac_md5(&key, &[&expected_proof]);
+            for mic_len in lengths {
+                let mic_data = bytes(mic_len as u64 + 17, mic_len);
+                let (c, d) = mic_data.split_at(mic_len / 2);
+                let (proof, session_key, mut mic) =
+                    proof_beside_mic(&keyed, &[a, b], &mic_key, &[c, d]);
+                assert_eq!(proof, expected_proof, "proof, {len} / {mic_len}");
+                assert_eq!(session_key, expected_session_key, "session key, {len} / {mic_len}");
+                mic.update(b"tail");
+                let expected = hmac_md5(&mic_key, &[&mic_data, b"tail"]);
+                assert_eq!(mic.finish(), expected, "MIC, {len} / {mic_len}");
             }
         }
     }
