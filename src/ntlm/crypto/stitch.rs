@@ -1,16 +1,22 @@
-//! HMAC-MD5 and RC4 over the same message in one pass ("stitched"), for SEAL and UNSEAL.
+//! Independent MD5 and RC4 work run side by side ("stitched"), with the crate's own MD5.
 //!
-//! Sealing a message costs HMAC-MD5 over `seq ‖ message` and RC4 over the message. Both
-//! primitives are bound by the latency of one long dependency chain (MD5's additions, RC4's
-//! `j` index through the state), so run one after the other they leave most of the CPU's
-//! execution units idle. Here each MD5 step of a block is followed by one RC4 byte step of
-//! another 64 bytes, two independent chains the CPU executes side by side — the technique of
-//! OpenSSL's `rc4-md5` assembly, written in safe Rust. `md-5` and `hmac` expose no chaining
-//! values, hence the hand-written MD5 compression (RFC 1321); its output is checked against
-//! those crates in the tests, and the BENCHMARKS.md figures are the reason it exists.
+//! MD5 and RC4 are each bound by the latency of one long dependency chain (MD5's additions,
+//! RC4's `j` index through the state), so run one after the other they leave most of the
+//! CPU's execution units idle; two independent chains interleaved step by step take little
+//! longer than one. `md-5` and `hmac` expose no chaining values, hence the hand-written MD5
+//! compression (RFC 1321); its output is checked against those crates in the tests, and the
+//! BENCHMARKS.md figures are the reason it exists. Three uses:
 //!
-//! Used only for a message that is one contiguous buffer, signed and encrypted as a whole
-//! (the common case); every other layout takes the generic path of the session engine.
+//! - SEAL and UNSEAL ([`hmac_md5_rc4`]): HMAC-MD5 over `seq ‖ message` with each MD5 step
+//!   followed by one RC4 byte step of another 64 bytes (the technique of OpenSSL's
+//!   `rc4-md5` assembly, in safe Rust), for a message that is one contiguous buffer, signed
+//!   and encrypted as a whole; every other layout takes the session engine's generic path.
+//! - The client's AUTHENTICATE: NTProofStr and the SessionBaseKey as one lane of MD5
+//!   compressions, the MIC's first blocks as another, run two at a time
+//!   ([`proof_beside_mic`]); then the MIC beside the RC4 key schedule that encrypts the
+//!   session key ([`rekey_beside_hmac`]).
+//! - [`HmacMd5Key`]: HMAC-MD5 keyed as two chaining values, its two pad blocks compressed
+//!   side by side, for the sessions' one-pass path and `ResponseMac`.
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -339,7 +345,9 @@ impl HmacMd5Key {
         Self { inner, outer }
     }
 
-    /// K ⊕ ipad and K ⊕ opad, each a 64-byte block (RFC 2104), for the caller to wipe.
+    /// K ⊕ ipad and K ⊕ opad, each a 64-byte block (RFC 2104), for the caller to wipe
+    /// (inlined, so that they are built where the caller wipes them).
+    #[inline(always)]
     fn pads(key: &[u8; 16]) -> [[u8; 64]; 2] {
         let mut pads = [[0x36u8; 64], [0x5c; 64]];
         for pad in &mut pads {
