@@ -389,6 +389,11 @@ impl ClientContext {
             rng.fill_bytes(&mut random);
             let exported = SessionKey::from_bytes(random);
             let nt = encoded.nt.clone();
+            // The MIC absorbs the message in three pieces, in order; the session key it
+            // covers is filled in last, so it must lie after the NT response.
+            if encoded.session_key.start < nt.end {
+                return Err(FIELD);
+            }
             let (head, response) = encoded.token.split_at_checked(nt.start).ok_or(FIELD)?;
             let blob = response.get(PROOF_LEN..nt.len()).ok_or(FIELD)?;
             let (proof, key_exchange_key, mut mic) = key.proof_beside_mic(
@@ -396,7 +401,7 @@ impl ClientContext {
                 blob,
                 &exported,
                 &[negotiate, challenge_bytes, head],
-            );
+            )?;
             field_mut(&mut encoded.token, nt.start..nt.start.saturating_add(PROOF_LEN))?
                 .copy_from_slice(&proof);
             let response = encoded.token.get(nt.clone()).ok_or(FIELD)?;

@@ -1,8 +1,8 @@
 //! NTLM cryptography (MS-NLMP 3.3, 3.4): pure functions over typed, zeroizing keys.
 //!
 //! Nothing here keeps state between calls except [`Rc4`], the one stream cipher whose
-//! keystream position is part of the protocol (and [`ResponseMac`], a keyed HMAC-MD5 state
-//! that only ever clones itself). Every function is checked against the
+//! keystream position is part of the protocol (and [`ResponseMac`], HMAC-MD5 keyed once, as
+//! two MD5 chaining values that each MAC starts from and never changes). Every function is checked against the
 //! MS-NLMP §4.2 vectors in its unit tests.
 
 use alloc::vec::Vec;
@@ -257,14 +257,15 @@ impl ResponseMac {
         blob: &[u8],
         exported: &SessionKey,
         mic_parts: &[&[u8]],
-    ) -> ([u8; 16], SessionKey, MicInProgress) {
+    ) -> Result<([u8; 16], SessionKey, MicInProgress)> {
         let (proof, session_key, mic) = stitch::proof_beside_mic(
             &self.0,
             &[server_challenge, blob],
             exported.as_bytes(),
             mic_parts,
-        );
-        (proof, SessionKey(session_key), MicInProgress(mic))
+        )
+        .ok_or(Error::new(ErrorKind::InternalError, "NTProofStr beside the MIC stopped early"))?;
+        Ok((proof, SessionKey(session_key), MicInProgress(mic)))
     }
 
     /// SessionBaseKey for NTLMv2: HMAC_MD5(ResponseKeyNT, NTProofStr). For NTLMv2 the
@@ -298,6 +299,7 @@ const _: () = {
     const fn wiped_on_drop<T: ZeroizeOnDrop>() {}
     wiped_on_drop::<md5::block_api::Md5Core>();
     wiped_on_drop::<hmac::digest::block_api::Buffer<hmac::block_api::HmacCore<Md5>>>();
+    wiped_on_drop::<HmacMd5Key>();
 };
 
 impl ZeroizeOnDrop for ResponseMac {}

@@ -155,7 +155,7 @@ impl Rc4 {
     #[inline(always)]
     fn schedule_16(s: &mut [u32; 256], key: &[u8; 16]) {
         let mut j = 0u8;
-        for i in 0..=255u8 {
+        for i in 0..256usize {
             Self::schedule_step(s, key, i, &mut j);
         }
     }
@@ -164,8 +164,7 @@ impl Rc4 {
     /// then S[i] and S[j] swap. Shared with the stitched schedule of `crypto::stitch`, which
     /// runs these steps between the steps of an MD5 compression.
     #[inline(always)]
-    pub(super) fn schedule_step(s: &mut [u32; 256], key: &[u8; 16], i: u8, j: &mut u8) {
-        let i = usize::from(i);
+    pub(super) fn schedule_step(s: &mut [u32; 256], key: &[u8; 16], i: usize, j: &mut u8) {
         let si = s.get(i).copied().unwrap_or_default();
         let k = key.get(i & 15).copied().unwrap_or_default();
         *j = j.wrapping_add(si as u8).wrapping_add(k);
@@ -180,7 +179,7 @@ impl Rc4 {
     }
 
     /// Starts a key schedule that the caller runs step by step ([`schedule_step`] for
-    /// `i` = 0..=255 in order, then [`end_schedule`]): S back to the identity.
+    /// `i` = 0 to 255 in order, then [`end_schedule`]): S back to the identity.
     ///
     /// [`schedule_step`]: Self::schedule_step
     /// [`end_schedule`]: Self::end_schedule

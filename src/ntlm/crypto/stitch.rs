@@ -25,7 +25,9 @@ use super::{Rc4, wipe};
 /// MD5's initial chaining value (RFC 1321 §3.3).
 const IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
-/// One step's work besides MD5: nothing, or one RC4 byte of a 64-byte chunk.
+/// Work run after each step of an MD5 compression (`N` is the step, 0 to 63): nothing, one
+/// RC4 byte of a 64-byte chunk, one step of an RC4 key schedule, or the same step of a
+/// second MD5 compression.
 trait Beside {
     fn byte<const N: usize>(&mut self);
 }
@@ -85,7 +87,7 @@ impl KeySchedule<'_> {
     #[inline(always)]
     fn step(&mut self) {
         if let Some(i) = self.next {
-            Rc4::schedule_step(self.s, self.key, i, &mut self.j);
+            Rc4::schedule_step(self.s, self.key, usize::from(i), &mut self.j);
             self.next = i.checked_add(1);
         }
     }
@@ -122,8 +124,11 @@ impl<'a> Blocks<'a> {
             let Some(part) = self.parts.get(self.part) else { break };
             let src = part.get(self.at..).unwrap_or_default();
             let n = src.len().min(out.len().saturating_sub(filled));
-            let dst = out.get_mut(filled..filled.saturating_add(n)).unwrap_or_default();
-            dst.copy_from_slice(src.get(..n).unwrap_or_default());
+            if let (Some(dst), Some(src)) =
+                (out.get_mut(filled..filled.saturating_add(n)), src.get(..n))
+            {
+                dst.copy_from_slice(src);
+            }
             filled = filled.saturating_add(n);
             self.at = self.at.saturating_add(n);
             if self.at >= part.len() {
@@ -335,8 +340,10 @@ impl HmacMd5Key {
     /// compression is one chain of dependent additions; two at once keep more of the CPU
     /// busy).
     pub(crate) fn new(key: &[u8; 16]) -> Self {
-        let mut pads = Self::pads(key);
-        let [inner_pad, outer_pad] = &pads;
+        let mut pads = [[0u8; 64]; 2];
+        let [inner_pad, outer_pad] = &mut pads;
+        pad_into(inner_pad, key, 0x36);
+        pad_into(outer_pad, key, 0x5c);
         let (mut inner, mut outer) = (IV, IV);
         compress2(&mut inner, inner_pad, &mut outer, outer_pad);
         for pad in &mut pads {
@@ -344,18 +351,13 @@ impl HmacMd5Key {
         }
         Self { inner, outer }
     }
+}
 
-    /// K ⊕ ipad and K ⊕ opad, each a 64-byte block (RFC 2104), for the caller to wipe
-    /// (inlined, so that they are built where the caller wipes them).
-    #[inline(always)]
-    fn pads(key: &[u8; 16]) -> [[u8; 64]; 2] {
-        let mut pads = [[0x36u8; 64], [0x5c; 64]];
-        for pad in &mut pads {
-            for (b, k) in pad.iter_mut().zip(key) {
-                *b ^= k;
-            }
-        }
-        pads
+/// K ⊕ `pad` repeated (RFC 2104's ipad 0x36, opad 0x5c) into `block`, for the caller to wipe.
+fn pad_into(block: &mut [u8; 64], key: &[u8; 16], pad: u8) {
+    *block = [pad; 64];
+    for (b, k) in block.iter_mut().zip(key) {
+        *b ^= k;
     }
 }
 
@@ -441,8 +443,8 @@ fn pad_final(state: &mut [u32; 4], tail: &[u8], message_len: u64) {
 }
 
 /// Writes `tail` (the last bytes of a message, fewer than 64) and MD5's padding for a
-/// message of `message_len` bytes in all into `last`; returns how many of its two blocks
-/// that takes.
+/// message of `message_len` bytes in all into `last`, which must be zero; returns how many of
+/// its two blocks that takes.
 fn padded_end(last: &mut [u8; 128], tail: &[u8], message_len: u64) -> usize {
     let used = tail.len().min(63);
     if let (Some(dst), Some(src)) = (last.get_mut(..used), tail.get(..used)) {
@@ -579,7 +581,8 @@ impl<'a> HmacLane<'a> {
         Self { inner, outer, source, length, end: [0; 128], stage: HmacStage::Message }
     }
 
-    /// HMAC under `key` over `message`, shorter than one block: its padded end at once.
+    /// HMAC under `key` over `message` of at most 55 bytes (one padded block; the 16-byte
+    /// SessionBaseKey input here): its padded end at once.
     fn short(key: &HmacMd5Key, message: &[u8]) -> HmacLane<'static> {
         let mut lane = HmacLane::new(key, &[]);
         lane.length = message.len() as u64;
@@ -588,9 +591,10 @@ impl<'a> HmacLane<'a> {
         lane
     }
 
-    /// The MAC, once the lane is done.
-    fn mac(&self) -> [u8; 16] {
-        digest_bytes(&self.outer)
+    /// The MAC, once the lane is done; `None` before (the outer chaining value is then the
+    /// keyed state, not a MAC).
+    fn mac(&self) -> Option<[u8; 16]> {
+        (self.stage == HmacStage::Done).then(|| digest_bytes(&self.outer))
     }
 }
 
@@ -643,50 +647,44 @@ impl Lane for ProofLane<'_> {
         }
         let session_key = match &mut self.session_key {
             Some(lane) => lane,
-            empty => empty.insert(HmacLane::short(self.key, &self.proof.mac())),
+            empty => empty.insert(HmacLane::short(self.key, &self.proof.mac()?)),
         };
         session_key.job(block)
     }
 }
 
 /// HMAC-MD5 keyed and absorbing a message's whole blocks, as a lane; the rest waits in the
-/// [`HmacMd5Stream`] it becomes.
+/// [`HmacMd5Stream`] it then makes. Its pad blocks are written straight into the block the
+/// lane runner hands it (and wipes), never kept.
 struct StartLane<'a> {
-    stream: HmacMd5Stream,
-    pads: [[u8; 64]; 2],
+    key: &'a [u8; 16],
+    inner: [u32; 4],
+    outer: [u32; 4],
     source: Blocks<'a>,
-    /// Key blocks handed out so far (two, then the message's).
-    keyed: usize,
+    length: u64,
+    /// How many of the two pad blocks have been handed out.
+    pads_out: u8,
 }
 
 impl Drop for StartLane<'_> {
     fn drop(&mut self) {
-        for pad in &mut self.pads {
-            wipe(pad);
-        }
+        wipe(&mut self.inner);
+        wipe(&mut self.outer);
     }
 }
 
 impl<'a> StartLane<'a> {
-    fn new(key: &[u8; 16], parts: &'a [&'a [u8]]) -> Self {
+    fn new(key: &'a [u8; 16], parts: &'a [&'a [u8]]) -> Self {
         let source = Blocks::new(parts);
-        let stream = HmacMd5Stream {
-            inner: IV,
-            outer: IV,
-            block: [0; 64],
-            filled: 0,
-            length: source.left as u64,
-        };
-        Self { stream, pads: HmacMd5Key::pads(key), source, keyed: 0 }
+        let length = source.left as u64;
+        Self { key, inner: IV, outer: IV, source, length, pads_out: 0 }
     }
 
     /// The stream, with the bytes after the last whole block waiting in it.
-    fn into_stream(mut self) -> HmacMd5Stream {
-        let mut stream = HmacMd5Stream::resume(&HmacMd5Key {
-            inner: self.stream.inner,
-            outer: self.stream.outer,
-        });
-        stream.length = self.stream.length;
+    fn stream(&mut self) -> HmacMd5Stream {
+        let mut stream =
+            HmacMd5Stream::resume(&HmacMd5Key { inner: self.inner, outer: self.outer });
+        stream.length = self.length;
         stream.filled = self.source.take(&mut stream.block);
         stream
     }
@@ -694,18 +692,18 @@ impl<'a> StartLane<'a> {
 
 impl Lane for StartLane<'_> {
     fn job(&mut self, block: &mut [u8; 64]) -> Option<&mut [u32; 4]> {
-        match self.keyed {
-            0 | 1 => {
-                let (pad, chain) = if self.keyed == 0 {
-                    (&self.pads[0], &mut self.stream.inner)
-                } else {
-                    (&self.pads[1], &mut self.stream.outer)
-                };
-                *block = *pad;
-                self.keyed = self.keyed.saturating_add(1);
-                Some(chain)
+        match self.pads_out {
+            0 => {
+                pad_into(block, self.key, 0x36);
+                self.pads_out = 1;
+                Some(&mut self.inner)
             }
-            _ => self.source.next_block(block).then_some(&mut self.stream.inner),
+            1 => {
+                pad_into(block, self.key, 0x5c);
+                self.pads_out = 2;
+                Some(&mut self.outer)
+            }
+            _ => self.source.next_block(block).then_some(&mut self.inner),
         }
     }
 }
@@ -714,18 +712,19 @@ impl Lane for StartLane<'_> {
 /// `parts`) and the SessionBaseKey (under `key` over that proof), while the MIC is keyed
 /// with `mic_key` and absorbs `mic_parts`: two chains of MACs that do not depend on each
 /// other, their compressions run side by side. Returns the proof, the session base key
-/// and the MIC in progress.
+/// and the MIC in progress (`None` only if a lane stopped early, which never happens).
 pub(crate) fn proof_beside_mic(
     key: &HmacMd5Key,
     parts: &[&[u8]],
     mic_key: &[u8; 16],
     mic_parts: &[&[u8]],
-) -> ([u8; 16], [u8; 16], HmacMd5Stream) {
+) -> Option<([u8; 16], [u8; 16], HmacMd5Stream)> {
     let mut proof = ProofLane { key, proof: HmacLane::new(key, parts), session_key: None };
     let mut mic = StartLane::new(mic_key, mic_parts);
     run_lanes(&mut proof, &mut mic);
-    let session_key = proof.session_key.as_ref().map_or([0; 16], HmacLane::mac);
-    (proof.proof.mac(), session_key, mic.into_stream())
+    // Both lanes ran to their end, so both MACs are there; if not, nothing is returned.
+    let session_key = proof.session_key.as_ref().and_then(HmacLane::mac)?;
+    Some((proof.proof.mac()?, session_key, mic.stream()))
 }
 
 /// Which way the message goes through RC4: the MAC always covers the plaintext.
@@ -993,7 +992,7 @@ mod tests {
                 let mic_data = bytes(mic_len as u64 + 17, mic_len);
                 let (c, d) = mic_data.split_at(mic_len / 2);
                 let (proof, session_key, mut mic) =
-                    proof_beside_mic(&keyed, &[a, b], &mic_key, &[c, d]);
+                    proof_beside_mic(&keyed, &[a, b], &mic_key, &[c, d]).unwrap();
                 assert_eq!(proof, expected_proof, "proof, {len} / {mic_len}");
                 assert_eq!(session_key, expected_session_key, "session key, {len} / {mic_len}");
                 mic.update(b"tail");
