@@ -566,11 +566,7 @@ impl Zeroize for HmacLane<'_> {
     }
 }
 
-impl Drop for HmacLane<'_> {
-    fn drop(&mut self) {
-        self.zeroize();
-    }
-}
+zeroize_on_drop!(HmacLane<'_>);
 
 impl<'a> HmacLane<'a> {
     /// HMAC under `key` over the concatenation of `parts`.
@@ -666,12 +662,14 @@ struct StartLane<'a> {
     pads_out: u8,
 }
 
-impl Drop for StartLane<'_> {
-    fn drop(&mut self) {
+impl Zeroize for StartLane<'_> {
+    fn zeroize(&mut self) {
         wipe(&mut self.inner);
         wipe(&mut self.outer);
     }
 }
+
+zeroize_on_drop!(StartLane<'_>);
 
 impl<'a> StartLane<'a> {
     fn new(key: &'a [u8; 16], parts: &'a [&'a [u8]]) -> Self {
@@ -682,9 +680,8 @@ impl<'a> StartLane<'a> {
 
     /// The stream, with the bytes after the last whole block waiting in it.
     fn stream(&mut self) -> HmacMd5Stream {
-        let mut stream =
-            HmacMd5Stream::resume(&HmacMd5Key { inner: self.inner, outer: self.outer });
-        stream.length = self.length;
+        let (inner, outer, length) = (self.inner, self.outer, self.length);
+        let mut stream = HmacMd5Stream { inner, outer, block: [0; 64], filled: 0, length };
         stream.filled = self.source.take(&mut stream.block);
         stream
     }
